@@ -1,0 +1,43 @@
+"""Cible's web app (top floor): install flows, webhooks, admin pages and storefront endpoints."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from sync.settings import Settings, load_settings
+from sync.store import session_factory
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build an app: defaults, the instance file and CIBLE_* variables, then `config`.
+
+    `config` may carry `CIBLE_SETTINGS` (a ready Settings, as tests do) and any Flask
+    option; everything Cible-specific lives in the Settings object at
+    `app.config["CIBLE_SETTINGS"]`.
+    """
+    config = dict(config or {})
+    settings: Settings = config.pop("CIBLE_SETTINGS", None) or load_settings()
+    settings.check()
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        CIBLE_SETTINGS=settings,
+        SESSION_COOKIE_SAMESITE="None" if settings.production else "Lax",
+        SESSION_COOKIE_SECURE=settings.production,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config)
+    logging.basicConfig(level=logging.INFO)
+
+    app.extensions["cible.sessions"] = session_factory(settings.resolved_database_url())
+
+    from plugin_app import db, errors, health
+    from plugin_app.admin import admin
+
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(admin)
+    return app

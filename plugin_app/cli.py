@@ -1,0 +1,20 @@
+"""The `cible` command: Flask's own commands (run, routes, shell) plus Cible's."""
+
+from __future__ import annotations
+
+from flask.cli import FlaskGroup
+
+from plugin_app import create_app
+from plugin_app.commands import db, jobs, shops
+
+cli = FlaskGroup(
+    create_app=create_app,
+    help="Cible: synced shop data, live segments and on-site campaigns.\n\n"
+    "Settings come from CIBLE_* environment variables (see README.md).",
+)
+for command in (db.db, shops.shop, jobs.worker, jobs.jobs):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli.main(prog_name="cible")

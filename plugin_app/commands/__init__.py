@@ -1,0 +1,1 @@
+"""Cible's own CLI commands, one module per subject, registered in plugin_app.cli."""

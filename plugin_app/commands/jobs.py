@@ -1,0 +1,78 @@
+"""`cible worker` runs background jobs; `cible jobs` shows and retries them."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from rq import Worker
+from rq.job import Job
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+
+from plugin_app.db import settings
+from sync.queue import redis_connection, rq_queue, use_settings
+
+
+def _require_redis():
+    if not settings().redis_url:
+        raise click.ClickException(
+            "CIBLE_REDIS_URL is not set: jobs run inline in the process that starts them, "
+            "so there is no worker to run and no queue to show. Failed inline jobs are "
+            "reported where they ran (sync runs, webhook deliveries)."
+        )
+    return rq_queue(settings())
+
+
+@click.command(help="Run an RQ worker (with the scheduler) for Cible's queue.")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="Worker name (default: host and pid).")
+@with_appcontext
+def worker(burst: bool, name: str | None) -> None:
+    queue = _require_redis()
+    use_settings(settings())
+    rq_worker = Worker([queue], connection=queue.connection, name=name)
+    rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+@click.group(help="Background jobs on Redis: counts, failures, retries.")
+def jobs() -> None:
+    pass
+
+
+@jobs.command("status", help="How many jobs are queued, running and failed.")
+@with_appcontext
+def status() -> None:
+    queue = _require_redis()
+    click.echo(f"queue {queue.name}")
+    click.echo(f"queued\t{queue.count}")
+    click.echo(f"running\t{StartedJobRegistry(queue=queue).count}")
+    click.echo(f"failed\t{FailedJobRegistry(queue=queue).count}")
+    click.echo(f"workers\t{len(Worker.all(queue=queue))}")
+
+
+@jobs.command("failed", help="List failed jobs with their last error.")
+@with_appcontext
+def failed() -> None:
+    queue = _require_redis()
+    registry = FailedJobRegistry(queue=queue)
+    ids = registry.get_job_ids()
+    if not ids:
+        click.echo("no failed jobs")
+        return
+    for job in Job.fetch_many(ids, connection=queue.connection):
+        if job is None:
+            continue
+        error = (job.latest_result().exc_string if job.latest_result() else "") or ""
+        last_line = error.strip().splitlines()[-1] if error.strip() else "unknown error"
+        click.echo(f"{job.id}\t{job.ended_at or ''}\t{job.description}\t{last_line}")
+
+
+@jobs.command("retry", help="Put failed jobs back in the queue (all, or the ids given).")
+@click.argument("job_ids", nargs=-1)
+@with_appcontext
+def retry(job_ids: tuple[str, ...]) -> None:
+    queue = _require_redis()
+    registry = FailedJobRegistry(queue=queue)
+    ids = list(job_ids) or registry.get_job_ids()
+    for job_id in ids:
+        registry.requeue(job_id)
+        click.echo(f"requeued {job_id}")

@@ -1,0 +1,1 @@
+"""The shop's data: tables, ingest, segments and background jobs (middle floor)."""
