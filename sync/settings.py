@@ -120,7 +120,9 @@ def load_settings(environ=None, **overrides) -> Settings:
     """
     environ = os.environ if environ is None else environ
     instance_path = Path(
-        overrides.get("instance_path") or environ.get("CIBLE_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH
+        overrides.get("instance_path")
+        or environ.get("CIBLE_INSTANCE_PATH")
+        or DEFAULT_INSTANCE_PATH
     )
     merged = {**read_instance_file(instance_path / INSTANCE_FILE), **environ}
     values = {}

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from sync.secrets import SecretBox
 from sync.store import PLATFORMS, SHOP_TABLES, Shop, utcnow
 
 
@@ -81,3 +82,12 @@ def erase_shop(session: Session, shop_id: int) -> None:
     for table in SHOP_TABLES:
         session.execute(delete(table).where(table.shop_id == shop_id))
     session.execute(delete(Shop).where(Shop.id == shop_id))
+
+
+def store_credentials(shop: Shop, box: SecretBox, credentials: dict) -> None:
+    """Seal a shop's credentials (tokens, keys, webhook secrets) before they touch the DB."""
+    shop.credentials = box.seal(credentials)
+
+
+def read_credentials(shop: Shop, box: SecretBox) -> dict:
+    return box.open(shop.credentials)

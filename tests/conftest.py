@@ -25,7 +25,13 @@ POSTGRES_URL = os.environ.get("CIBLE_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("CIBLE_TEST_REDIS_URL", "")
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# Which databases the suite runs on: SQLite always, PostgreSQL where its URL is set;
+# CIBLE_TEST_BACKENDS=postgresql narrows a run to one (CI runs SQLite in its own pass).
+BACKENDS = [
+    name
+    for name in os.environ.get("CIBLE_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if name == "sqlite" or (name == "postgresql" and POSTGRES_URL)
+]
 
 
 def _create_postgres_database() -> tuple[str, str]:

@@ -9,7 +9,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from plugin_app.db import settings
-from sync.queue import redis_connection, rq_queue, use_settings
+from sync.queue import rq_queue, use_settings
 
 
 def _require_redis():

@@ -39,16 +39,20 @@ def add(platform, domain, timezone, currency, name, language) -> None:
     except ShopError as error:
         raise click.ClickException(str(error)) from error
     db.commit()
-    click.echo(f"added {created.domain} ({created.platform}, {created.timezone}, "
-               f"{created.currency}); public id {created.public_id}")
+    click.echo(
+        f"added {created.domain} ({created.platform}, {created.timezone}, "
+        f"{created.currency}); public id {created.public_id}"
+    )
 
 
 @shop.command("list", help="List shops with their customer and order counts.")
 @with_appcontext
 def list_shops() -> None:
     db = session()
-    customers = dict(db.execute(select(Customer.shop_id, func.count()).group_by(Customer.shop_id)))
-    orders = dict(db.execute(select(Order.shop_id, func.count()).group_by(Order.shop_id)))
+    customers = dict(
+        db.execute(select(Customer.shop_id, func.count()).group_by(Customer.shop_id)).all()
+    )
+    orders = dict(db.execute(select(Order.shop_id, func.count()).group_by(Order.shop_id)).all())
     shops = db.scalars(select(Shop).order_by(Shop.domain)).all()
     if not shops:
         click.echo("no shops yet: cible shop add --platform csv --domain my-shop.example")
