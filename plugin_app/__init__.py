@@ -35,9 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from plugin_app import db, errors, health
     from plugin_app.admin import admin
+    from plugin_app.api import api
 
     db.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin)
+    app.register_blueprint(api)
     return app

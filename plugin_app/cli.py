@@ -5,14 +5,23 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from plugin_app import create_app
-from plugin_app.commands import db, jobs, shops
+from plugin_app.commands import admin_link, db, demo, importing, jobs, segments, shops
 
 cli = FlaskGroup(
     create_app=create_app,
     help="Cible: synced shop data, live segments and on-site campaigns.\n\n"
     "Settings come from CIBLE_* environment variables (see README.md).",
 )
-for command in (db.db, shops.shop, jobs.worker, jobs.jobs):
+for command in (
+    db.db,
+    shops.shop,
+    importing.import_csv_command,
+    demo.demo_data,
+    segments.segment,
+    jobs.worker,
+    jobs.jobs,
+    admin_link.admin_link,
+):
     cli.add_command(command)
 
 

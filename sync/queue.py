@@ -91,7 +91,7 @@ def enqueue(
             return JobHandle(existing.id, False)
     job = queue.enqueue(
         func,
-        *args,
+        args=args,
         kwargs=kwargs,
         job_id=job_id,
         description=description,

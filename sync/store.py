@@ -38,6 +38,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from sync.segments import sqlite_math
+
 # JSONB on PostgreSQL (GIN-indexable, containment operators), JSON text on SQLite.
 JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
 Money = Numeric(14, 2)
@@ -394,6 +396,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_math.register)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 

@@ -70,7 +70,7 @@ def database_url(request, tmp_path_factory):
 def _empty_all_tables(url: str) -> None:
     engine = engine_for(url)
     tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             quoted = ", ".join(f'"{t}"' for t in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
@@ -78,7 +78,11 @@ def _empty_all_tables(url: str) -> None:
             connection.execute(text("PRAGMA foreign_keys=OFF"))
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))
+            # After the commit: inside a transaction SQLite ignores this pragma, and the
+            # pooled connection would keep foreign keys (and their cascades) off.
+            connection.commit()
             connection.execute(text("PRAGMA foreign_keys=ON"))
+        connection.commit()
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask.cli import with_appcontext
 from rq import Worker
@@ -10,6 +12,8 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 
 from plugin_app.db import settings
 from sync.queue import rq_queue, use_settings
+
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failed|Exit)\b.*?:")
 
 
 def _require_redis():
@@ -61,9 +65,18 @@ def failed() -> None:
     for job in Job.fetch_many(ids, connection=queue.connection):
         if job is None:
             continue
-        error = (job.latest_result().exc_string if job.latest_result() else "") or ""
-        last_line = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        click.echo(f"{job.id}\t{job.ended_at or ''}\t{job.description}\t{last_line}")
+        result = job.latest_result()
+        summary = _error_summary(result.exc_string if result else "")
+        click.echo(f"{job.id}\t{job.ended_at or ''}\t{job.description}\t{summary}")
+
+
+def _error_summary(traceback_text: str | None) -> str:
+    """The exception line of a traceback (`Class: message`), not its trailing notes."""
+    lines = (traceback_text or "").strip().splitlines()
+    for line in reversed(lines):
+        if EXCEPTION_LINE.match(line):
+            return line
+    return lines[-1] if lines else "unknown error"
 
 
 @jobs.command("retry", help="Put failed jobs back in the queue (all, or the ids given).")

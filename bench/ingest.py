@@ -1,0 +1,216 @@
+"""Ingest throughput benchmark: customers, orders and their lines upserted through the public
+ingest API (statistics kept current, a commit per batch), beside a plain COPY of the same rows
+into unindexed tables, which is the floor the issue measures us against.
+
+    .venv/bin/python bench/ingest.py                       # 100,000 customers, 400,000 orders
+    .venv/bin/python bench/ingest.py --customers 10000 --orders 40000
+    .venv/bin/python bench/ingest.py --batch-size 2000     # a caller committing more often
+
+The default database (cible_bench on the local PostgreSQL) is dropped and recreated.
+Record generation is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from connectors import records  # noqa: E402
+from sync.ingest import upsert_customers, upsert_orders  # noqa: E402
+from sync.ingest.writer import batch_size_for, batches  # noqa: E402
+from sync.migrations import upgrade  # noqa: E402
+from sync.shops import create_shop  # noqa: E402
+from sync.store import UNCOUNTED_ORDER_STATUSES, Customer, Order, session_factory  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cible_bench"
+START = datetime(2022, 1, 1)
+CATEGORIES = ("dark", "milk", "white", "pralines", "capsules", "machines")
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def generate(customers: int, orders: int, lines_per_order: float, seed: int):
+    rng = random.Random(seed)
+    people = [
+        records.Customer(
+            external_id=str(n),
+            email=f"customer{n}@example.fr",
+            first_name=f"Prénom{n}",
+            last_name=f"Nom{n}",
+            city=rng.choice(("Paris", "Nantes", "Lyon", "Lille", "Bordeaux")),
+            country="FR",
+            tags=["newsletter"] if n % 3 == 0 else [],
+            created_at=START + timedelta(minutes=n),
+        )
+        for n in range(customers)
+    ]
+    statuses = ("paid",) * 17 + ("pending", "cancelled", "refunded")
+    sales = []
+    for n in range(orders):
+        created = START + timedelta(seconds=rng.randrange(3 * 365 * 86400))
+        count = max(1, round(rng.expovariate(1 / lines_per_order)))
+        lines = [
+            records.OrderLine(
+                line_key=str(k),
+                product_external_id=str(rng.randrange(500)),
+                sku=f"SKU-{rng.randrange(500)}",
+                title="Tablette",
+                category=rng.choice(CATEGORIES),
+                quantity=rng.randint(1, 4),
+                unit_price=Decimal(rng.randrange(200, 5000)) / 100,
+            )
+            for k in range(count)
+        ]
+        sales.append(
+            records.Order(
+                external_id=str(n),
+                created_at=created,
+                customer_external_id=str(rng.randrange(customers)),
+                status=rng.choice(statuses),
+                total=sum((line.unit_price * line.quantity for line in lines), Decimal(0)),
+                currency="EUR",
+                lines=lines,
+            )
+        )
+    return people, sales
+
+
+def run_ingest(url: str, people, sales, batch_size: int | None) -> float:
+    """Upsert everything a batch (and a commit) at a time; None: ingest's default size."""
+    session = session_factory(url)()
+    batch_size = batch_size_for(session, batch_size, 2000)
+    print(f"batches of {batch_size:,} records, a commit after each")
+    shop = create_shop(session, platform="csv", domain="bench.example.fr", timezone="Europe/Paris")
+    session.commit()
+    started = time.perf_counter()
+    for batch in batches(people, batch_size):
+        upsert_customers(session, shop, batch, batch_size=batch_size)
+        session.commit()
+    for batch in batches(sales, batch_size):
+        upsert_orders(session, shop, batch, batch_size=batch_size)
+        session.commit()
+    elapsed = time.perf_counter() - started
+    counted = session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(Order.shop_id == shop.id, Order.customer_id.is_not(None))
+        .where(Order.status.not_in(UNCOUNTED_ORDER_STATUSES))
+    )
+    in_statistics = session.scalar(
+        select(func.sum(Customer.orders_count)).where(Customer.shop_id == shop.id)
+    )
+    session.close()
+    if counted != in_statistics:
+        raise SystemExit(f"statistics are wrong: {in_statistics} counted, {counted} expected")
+    return elapsed
+
+
+def run_copy(url: str, people, sales) -> float:
+    """COPY the same rows into unlogged, unindexed tables: the floor."""
+    import psycopg
+
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as connection:
+        for name in ("customers", "orders", "order_lines"):
+            connection.execute(f"DROP TABLE IF EXISTS copy_{name}")
+            connection.execute(
+                f"CREATE UNLOGGED TABLE copy_{name} AS SELECT * FROM {name} WITH NO DATA"
+            )
+        connection.commit()
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            with cursor.copy(
+                "COPY copy_customers (shop_id, external_id, is_guest, email, first_name, "
+                "last_name, city, country, tags, attributes, email_subscription_status, "
+                "sms_subscription_status, created_at, orders_count, total_spent) FROM STDIN"
+            ) as copy:
+                for c in people:
+                    copy.write_row(
+                        (1, c.external_id, False, c.email, c.first_name, c.last_name, c.city,
+                         c.country, "[]", "{}", "NOT_SUBSCRIBED", "NOT_SUBSCRIBED",
+                         c.created_at, 0, 0)
+                    )  # fmt: skip
+            with cursor.copy(
+                "COPY copy_orders (shop_id, external_id, customer_external_id, status, total, "
+                "currency, channel, created_at, created_date) FROM STDIN"
+            ) as copy:
+                for o in sales:
+                    copy.write_row(
+                        (1, o.external_id, o.customer_external_id, o.status, o.total,
+                         o.currency, o.channel, o.created_at, o.created_at.date())
+                    )  # fmt: skip
+            with cursor.copy(
+                "COPY copy_order_lines (shop_id, order_external_id, line_key, "
+                "product_external_id, sku, title, category, quantity, unit_price) FROM STDIN"
+            ) as copy:
+                for o in sales:
+                    for line in o.lines:
+                        copy.write_row(
+                            (1, o.external_id, line.line_key, line.product_external_id,
+                             line.sku, line.title, line.category, line.quantity,
+                             line.unit_price)
+                        )  # fmt: skip
+        connection.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_URL,
+        help="dropped and recreated when PostgreSQL (default: %(default)s)",
+    )
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--orders", type=int, default=400_000)
+    parser.add_argument("--lines-per-order", type=float, default=2.5)
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="records per call and commit (default: ingest's own, 10,000 on PostgreSQL)",
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()  # fmt: skip
+
+    people, sales = generate(args.customers, args.orders, args.lines_per_order, args.seed)
+    total = len(people) + len(sales) + sum(len(order.lines) for order in sales)
+    print(f"{len(people):,} customers, {len(sales):,} orders, "
+          f"{total - len(people) - len(sales):,} lines = {total:,} records")  # fmt: skip
+
+    recreate_database(args.database_url)
+    upgrade(args.database_url)
+    elapsed = run_ingest(args.database_url, people, sales, args.batch_size)
+    ingest_rate = total / elapsed
+    print(f"ingest (upserts + statistics, commit per batch): {elapsed:.1f} s, "
+          f"{ingest_rate:,.0f} records/s")  # fmt: skip
+    if make_url(args.database_url).get_backend_name() != "postgresql":
+        return
+    copy_elapsed = run_copy(args.database_url, people, sales)
+    copy_rate = total / copy_elapsed
+    print(f"plain COPY into unindexed tables: {copy_elapsed:.1f} s, {copy_rate:,.0f} records/s")
+    print(f"ratio COPY / ingest: {copy_rate / ingest_rate:.1f}x (target: at most 10x, "
+          f"and at least 60,000 records/s)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

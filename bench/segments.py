@@ -1,0 +1,284 @@
+"""Segment benchmark: every template over a large shop in PostgreSQL, in one run.
+
+Builds N customers (default 1,000,000), about 4 orders and 10 order lines per customer,
+carts and statistics, with set-based SQL (generate_series), then prints for each
+template the bare time of its compiled query (SELECT count(*) over it: the floor), its
+first full evaluation (members materialised, entries recorded) and a re-evaluation with
+nothing changed (query plus membership diff), the totals, a re-evaluation of each after
+1% of the customers changed, and the incremental time for 1 and for 1,000 changed
+customers against all templates.
+
+    .venv/bin/python bench/segments.py                      # 1,000,000 customers
+    .venv/bin/python bench/segments.py --customers 100000
+    .venv/bin/python bench/segments.py --reuse              # skip the build
+
+The database (cible_bench_segments on the local PostgreSQL) is dropped and recreated
+unless --reuse is given. Data generation is not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from sync.migrations import upgrade  # noqa: E402
+from sync.segments.compile import compile_segment  # noqa: E402
+from sync.segments.evaluate import evaluate_customers, evaluate_segment  # noqa: E402
+from sync.segments.language import from_json  # noqa: E402
+from sync.segments.templates import TEMPLATES, add_template  # noqa: E402
+from sync.shops import create_shop  # noqa: E402
+from sync.store import Customer, Shop, session_factory  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cible_bench_segments"
+DOMAIN = "bench-segments.example.fr"
+# "Now" for the whole run: fixed, so runs compare.
+NOW = datetime(2026, 11, 22, 12, 0)
+
+CATEGORIES = (
+    "'Chocolat noir','Chocolat au lait','Chocolat blanc','Pralines','Truffes','Ganaches',"
+    "'Macarons','Caramels','Pâtes de fruits','Nougats','Coffrets','Tablettes','Cacao',"
+    "'Café','Thé','Confiseries','Biscuits','Glaces','Épicerie','Accessoires'"
+)
+CITIES = "'Nantes','Rennes','Paris','Lyon','Lille','Bordeaux','Marseille','Angers'"
+
+BUILD = [
+    # Customers: profile spread so each template selects a realistic share.
+    """
+    INSERT INTO customers (shop_id, external_id, is_guest, email, gender, birth_date,
+        language, city, country, latitude, longitude, email_subscription_status,
+        sms_subscription_status, tags, loyalty_tier, loyalty_points, company, industry,
+        attributes, created_at, created_date, orders_count, total_spent, ingested_at)
+    SELECT :shop, 'c' || i, false, 'customer' || i || '@example.fr',
+        (ARRAY['female','male','female','male',NULL])[1 + i % 5],
+        CASE WHEN i % 4 = 0 THEN NULL
+             ELSE DATE '1950-01-01' + ((i * 7919) % 21000)::int END,
+        (ARRAY['fr','en','fr','de'])[1 + i % 4],
+        (ARRAY["""
+    + CITIES
+    + """])[1 + (i * 31) % 8],
+        'FR',
+        CASE WHEN i % 10 = 0 THEN NULL ELSE 42.5 + ((i * 104729) % 6000) / 1000.0 END,
+        CASE WHEN i % 10 = 0 THEN NULL ELSE -4.5 + ((i * 15485863) % 12000) / 1000.0 END,
+        (ARRAY['SUBSCRIBED','NOT_SUBSCRIBED','UNSUBSCRIBED'])[1 + i % 3],
+        'NOT_SUBSCRIBED',
+        CASE WHEN i % 50 = 0 THEN '["vip","newsletter"]'::jsonb
+             WHEN i % 3 = 0 THEN '["newsletter"]'::jsonb ELSE '[]'::jsonb END,
+        CASE WHEN i % 10 = 0 THEN (ARRAY['bronze','silver','gold'])[1 + i % 3] END,
+        CASE WHEN i % 10 = 0 THEN i % 1000 END,
+        CASE WHEN i % 40 = 0 THEN 'Société ' || i END,
+        CASE WHEN i % 40 = 0 THEN (ARRAY['hospitality','retail','services'])[1 + i % 3] END,
+        '{}'::jsonb,
+        TIMESTAMP '2021-01-01' + ((i * 2654435761) % 181000000) * INTERVAL '1 second',
+        NULL, 0, 0, now()
+    FROM generate_series(1::bigint, :customers) AS i
+    """,
+    """
+    UPDATE customers SET created_date =
+        (created_at AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Paris')::date
+    WHERE shop_id = :shop
+    """,
+    # Orders: about 4 per customer, 20% of customers never order.
+    """
+    INSERT INTO orders (shop_id, external_id, customer_id, customer_external_id, status,
+        total, currency, channel, created_at, created_date, ingested_at)
+    SELECT :shop, 'o' || i, c.id, c.external_id,
+        CASE WHEN i % 33 = 0 THEN 'cancelled' WHEN i % 50 = 0 THEN 'refunded'
+             ELSE 'paid' END,
+        round((10 + (i * 7907) % 29000 / 100.0)::numeric, 2), 'EUR',
+        (ARRAY['online','online','store','mobile'])[1 + i % 4],
+        t, (t AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Paris')::date, now()
+    FROM generate_series(1::bigint, :orders) AS i
+    CROSS JOIN LATERAL (SELECT TIMESTAMP '2023-11-22' +
+        ((i * 2246822519) % 94608000) * INTERVAL '1 second' AS t) AS moment
+    JOIN customers c ON c.shop_id = :shop
+        AND c.external_id = 'c' || (1 + ((i * 48271) % (:customers * 4 / 5)) * 5 / 4)
+    """,
+    # Order lines: 2.5 per order on average.
+    """
+    INSERT INTO order_lines (shop_id, order_id, order_external_id, line_key,
+        product_external_id, sku, title, category, vendor, quantity, unit_price)
+    SELECT :shop, o.id, o.external_id, 'l' || i, 'p' || (i % 500), 'SKU' || (i % 500),
+        'Produit ' || (i % 500), (ARRAY["""
+    + CATEGORIES
+    + """])[1 + (i * 13) % 20],
+        (ARRAY['Maison','Valrhona','Cluizel'])[1 + i % 3], 1 + i % 3, 9.90
+    FROM generate_series(1::bigint, :lines) AS i
+    JOIN orders o ON o.id = (SELECT min(id) FROM orders WHERE shop_id = :shop)
+        + (i * 2654435761) % :orders
+    """,
+    # Carts: 3% of customers left one in the last days.
+    """
+    INSERT INTO carts (shop_id, external_id, customer_id, customer_external_id, value,
+        currency, items_count, items, created_at, updated_at, updated_date, ingested_at)
+    SELECT :shop, 'k' || c.id, c.id, c.external_id, 35.50, 'EUR', 2, '[]'::jsonb, t, t,
+        (t AT TIME ZONE 'UTC' AT TIME ZONE 'Europe/Paris')::date, now()
+    FROM customers c
+    CROSS JOIN LATERAL (SELECT TIMESTAMP '2026-11-19' +
+        ((c.id * 7919) % 300000) * INTERVAL '1 second' AS t) AS moment
+    WHERE c.shop_id = :shop AND c.id % 33 = 0
+    """,
+    # Statistics, as ingest keeps them: counted orders only.
+    """
+    UPDATE customers c SET orders_count = s.n, total_spent = s.spent,
+        average_order_value = round(s.spent / s.n, 2),
+        first_order_at = s.first_at, last_order_at = s.last_at,
+        first_order_date = s.first_date, last_order_date = s.last_date
+    FROM (SELECT customer_id, count(*) AS n, sum(total) AS spent,
+                 min(created_at) AS first_at, max(created_at) AS last_at,
+                 min(created_date) AS first_date, max(created_date) AS last_date
+          FROM orders WHERE shop_id = :shop AND status NOT IN ('cancelled', 'refunded')
+          GROUP BY customer_id) AS s
+    WHERE c.id = s.customer_id
+    """,
+]
+
+
+def recreate_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def build(url: str, customers: int) -> None:
+    recreate_database(url)
+    upgrade(url)
+    sessions = session_factory(url)
+    with sessions() as session:
+        shop = create_shop(
+            session, platform="csv", domain=DOMAIN, timezone="Europe/Paris", language="en"
+        )
+        session.commit()
+        values = {
+            "shop": shop.id,
+            "customers": customers,
+            "orders": customers * 4,
+            "lines": customers * 10,
+        }
+        for statement in BUILD:
+            started = time.perf_counter()
+            session.execute(text(statement), values)
+            session.commit()
+            print(
+                f"  built in {time.perf_counter() - started:6.1f} s: "
+                f"{' '.join(statement.split())[:60]}...",
+                flush=True,
+            )
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def run(url: str) -> None:
+    sessions = session_factory(url)
+    with sessions() as session:
+        shop = session.scalar(select(Shop).where(Shop.domain == DOMAIN))
+        counts = {
+            name: session.scalar(text(f"SELECT count(*) FROM {name}"))
+            for name in ("customers", "orders", "order_lines", "carts")
+        }
+        print("data: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))
+        session.execute(text("DELETE FROM segments WHERE shop_id = :s"), {"s": shop.id})
+        session.commit()
+        segments = []
+        for template in TEMPLATES:
+            segment = add_template(session, shop, template.key, "en")
+            segments.append((template, segment))
+        session.commit()
+
+        print(f"\n{'template':26} {'members':>9} {'bare ms':>9} {'first ms':>9} {'again ms':>9}")
+        totals = [0.0, 0.0, 0.0]
+        for template, segment in segments:
+            query = compile_segment(from_json(segment.ast), shop, NOW, "postgresql")
+            counting = select(func.count()).select_from(query.subquery())
+            session.scalar(counting)  # warm the cache: the floor is a warm query
+            bare, size = timed(lambda q=counting: session.scalar(q))
+            first, _ = timed(
+                lambda s=segment: (evaluate_segment(session, s, NOW), session.commit())
+            )
+            again, _ = timed(
+                lambda s=segment: (evaluate_segment(session, s, NOW), session.commit())
+            )
+            totals = [t + v for t, v in zip(totals, (bare, first, again), strict=True)]
+            print(f"{template.key:26} {size:9,} {bare:9.0f} {first:9.0f} {again:9.0f}", flush=True)
+        print(f"{'all templates':26} {'':9} {totals[0]:9.0f} {totals[1]:9.0f} {totals[2]:9.0f}")
+
+        # A 1% change of the customers (tags and spend), then every template re-evaluated.
+        ids = list(session.scalars(select(Customer.id).where(Customer.shop_id == shop.id)))
+        rng = random.Random(7)
+        changed = rng.sample(ids, max(1, len(ids) // 100))
+        session.execute(
+            text(
+                "UPDATE customers SET tags = '[\"vip\"]'::jsonb, total_spent = total_spent + 600 "
+                "WHERE id = ANY(:ids)"
+            ),
+            {"ids": changed},
+        )
+        session.commit()
+        total_changed = 0.0
+        for template, segment in segments:
+            elapsed, result = timed(
+                lambda s=segment: (evaluate_segment(session, s, NOW), session.commit())[0]
+            )
+            total_changed += elapsed
+            print(
+                f"after a 1% change {template.key:26} {elapsed:7.0f} ms "
+                f"(+{result.entered:,} -{result.exited:,})"
+            )
+        print(f"after a 1% change, all templates: {total_changed:.0f} ms")
+
+        for size in (1, 1000):
+            sample = rng.sample(ids, size)
+            session.execute(
+                text("UPDATE customers SET loyalty_tier = 'gold' WHERE id = ANY(:ids)"),
+                {"ids": sample},
+            )
+            session.commit()
+            evaluate_customers(session, shop, sample, NOW)  # warm
+            session.rollback()
+            runs = []
+            for _ in range(5):
+                elapsed, _ = timed(
+                    lambda s=sample: (evaluate_customers(session, shop, s, NOW), session.commit())
+                )
+                runs.append(elapsed)
+            print(
+                f"incremental, {size:5,} changed customer(s) x {len(segments)} segments: "
+                f"{sorted(runs)[len(runs) // 2]:.1f} ms (median of 5)"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the data already built")
+    args = parser.parse_args()
+    if not args.reuse:
+        print(f"building {args.customers:,} customers in {make_url(args.url).database}...")
+        started = time.perf_counter()
+        build(args.url, args.customers)
+        print(f"built in {time.perf_counter() - started:.0f} s")
+    run(args.url)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,390 @@
+"""Order and order-line upserts: customers resolved (by platform id, or by email for guest
+checkouts), lines replaced as a set, and the touched customers' statistics recomputed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from connectors import records
+from sync.ingest import normalise as clean
+from sync.ingest.customers import EMPTY_STATISTICS, newest_by_key
+from sync.ingest.result import IngestResult
+from sync.ingest.statistics import recompute_customer_statistics
+from sync.ingest.writer import (
+    analyze_if_grown,
+    batch_size_for,
+    batches,
+    in_filters,
+    naive_now,
+    select_in,
+    upsert_rows,
+)
+from sync.store import CHANNELS, ORDER_STATUSES, Customer, Order, OrderLine, Shop
+
+customers = Customer.__table__
+orders = Order.__table__
+order_lines = OrderLine.__table__
+
+ORDER_COLUMNS = (
+    "customer_id", "customer_external_id", "email", "status", "total", "currency", "channel",
+    "discount_code", "created_at", "created_date", "updated_at",
+)  # fmt: skip
+LINE_COLUMNS = (
+    "order_id", "product_external_id", "sku", "title", "category", "vendor", "quantity",
+    "unit_price",
+)  # fmt: skip
+
+
+def order_row(shop: Shop, record: records.Order, now) -> dict:
+    refuse = clean.Refuser(shop.domain, "order", record.external_id)
+    created_at = clean.utc(record.created_at, refuse, "created_at")
+    if created_at is None:
+        raise refuse("created_at is missing")
+    return {
+        "shop_id": shop.id,
+        "external_id": clean.external_id(record.external_id, refuse),
+        "customer_id": None,
+        "customer_external_id": clean.customer_reference(record.customer_external_id),
+        "email": clean.email(record.email),
+        "status": clean.choice(record.status, ORDER_STATUSES, refuse, "status"),
+        "total": clean.money(record.total, refuse, "total"),
+        "currency": clean.currency(record.currency, refuse, shop.currency),
+        "channel": clean.choice(record.channel, CHANNELS, refuse, "channel"),
+        "discount_code": clean.text(record.discount_code, 255),
+        "created_at": created_at,
+        "created_date": clean.local_day(created_at, clean.shop_zone(shop.timezone)),
+        "updated_at": clean.utc(record.updated_at, refuse, "updated_at") or created_at,
+        "ingested_at": now,
+    }
+
+
+def line_row(shop: Shop, line: records.OrderLine, order_external_id: object) -> dict:
+    refuse = clean.Refuser(shop.domain, "order line", f"{order_external_id}/{line.line_key}")
+    quantity = clean.integer(line.quantity, refuse, "quantity", default=1)
+    if quantity < 0:
+        raise refuse(f"quantity {quantity} is negative")
+    return {
+        "shop_id": shop.id,
+        "order_id": None,
+        "order_external_id": clean.external_id(order_external_id, refuse, "order_external_id"),
+        "line_key": clean.external_id(line.line_key, refuse, "line_key"),
+        "product_external_id": clean.text(line.product_external_id, 255),
+        "sku": clean.text(line.sku, 255),
+        "title": clean.text(line.title, 512),
+        "category": clean.text(line.category, 255),
+        "vendor": clean.text(line.vendor, 255),
+        "quantity": quantity,
+        "unit_price": clean.money(line.unit_price, refuse, "unit_price"),
+    }
+
+
+def upsert_orders(
+    session: Session, shop: Shop, records: Iterable[records.Order], *, batch_size: int | None = None
+) -> IngestResult:
+    """Upsert orders (and their lines when given) in batches, in the caller's transaction.
+
+    Statistics of every customer whose counted orders may have changed (the new owner and,
+    when an order moved, the previous one) are recomputed before returning.
+    """
+    shop = clean.ShopFacts.of(shop)
+    result = IngestResult()
+    for batch in batches(records, batch_size_for(session, batch_size, 2000)):
+        now = naive_now()
+        prepared: dict[str, tuple[dict, records.Order]] = {}
+        for record in batch:
+            row = order_row(shop, record, now)
+            previous = prepared.get(row["external_id"])
+            if previous is None or row["updated_at"] >= previous[0]["updated_at"]:
+                prepared[row["external_id"]] = (row, record)
+        result.merge(_write_orders(session, shop, list(prepared.values()), now))
+    return result
+
+
+def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestResult:
+    rows = [row for row, _ in prepared]
+    result = IngestResult()
+    result.customer_ids |= _resolve_customers(session, shop, prepared, now)
+    previous_owner = {
+        external_id: customer_id
+        for external_id, customer_id in select_in(
+            session,
+            select(orders.c.external_id, orders.c.customer_id).where(orders.c.shop_id == shop.id),
+            orders.c.external_id,
+            [row["external_id"] for row in rows],
+        )
+    }
+    written = upsert_rows(
+        session, orders, rows,
+        key=("shop_id", "external_id"), version="updated_at",
+        compare=ORDER_COLUMNS, update=ORDER_COLUMNS + ("ingested_at",),
+        returning=("id", "external_id", "customer_id"),
+    )  # fmt: skip
+    result.unchanged_or_stale = len(rows) - len(written)
+    touched: set[int] = set()
+    for row in written:
+        if row.external_id in previous_owner:
+            result.updated += 1
+            touched.add(previous_owner[row.external_id])
+        else:
+            result.inserted += 1
+        touched.add(row.customer_id)
+    touched.discard(None)
+
+    analyze_if_grown(session, orders, result.inserted)
+
+    lines_of = {row["external_id"]: record.lines for row, record in prepared}
+    with_lines = {
+        row.external_id: row.id for row in written if lines_of[row.external_id] is not None
+    }
+    # Lines stored before their order (CSV) are the only lines a new order can have: without
+    # any in the shop, new orders skip the stored-lines lookup and the linking update.
+    waiting = bool(with_lines or written) and _has_waiting_lines(session, shop.id)
+    may_have_lines = {
+        external_id for external_id in with_lines if waiting or external_id in previous_owner
+    }
+    _replace_lines(session, shop, with_lines, lines_of, may_have_lines)
+    if waiting:
+        _link_waiting_lines(
+            session, shop.id,
+            [row.external_id for row in written
+             if row.external_id not in previous_owner and row.external_id not in with_lines],
+        )  # fmt: skip
+    recompute_customer_statistics(session, shop.id, touched)
+    result.customer_ids |= touched
+    return result
+
+
+def _resolve_customers(session: Session, shop: Shop, prepared: list, now) -> set[int]:
+    """Set `customer_id` on each order row; returns the ids of guest profiles created.
+
+    A platform customer id is looked up as is (unknown: the order waits, unlinked, for the
+    customer). Without one, the email finds the shop's customer, a registered one before a
+    guest; an unknown email gets a guest profile so guest buyers can be segmented.
+    """
+    rows = [row for row, _ in prepared]
+    by_reference = {row["customer_external_id"] for row in rows if row["customer_external_id"]}
+    known = dict(
+        select_in(
+            session,
+            select(customers.c.external_id, customers.c.id).where(customers.c.shop_id == shop.id),
+            customers.c.external_id,
+            sorted(by_reference),
+        )
+    )
+    guest_rows = [(row, record) for row, record in prepared
+                  if not row["customer_external_id"] and row["email"]]  # fmt: skip
+    by_email = owners_by_email(session, shop.id, {row["email"] for row, _ in guest_rows})
+    created = _create_guests(
+        session,
+        shop,
+        [(row, record) for row, record in guest_rows if row["email"] not in by_email],
+        now,
+    )
+    by_email.update(created)
+    for row in rows:
+        if row["customer_external_id"]:
+            row["customer_id"] = known.get(row["customer_external_id"])
+        elif row["email"]:
+            row["customer_id"] = by_email[row["email"]]
+    return set(created.values())
+
+
+def owners_by_email(session: Session, shop_id: int, emails: set[str]) -> dict[str, int]:
+    """The customer each email belongs to: a registered one before a guest, oldest first."""
+    owners: dict[str, tuple] = {}
+    found = select_in(
+        session,
+        select(customers.c.email, customers.c.is_guest, customers.c.id).where(
+            customers.c.shop_id == shop_id
+        ),
+        customers.c.email,
+        sorted(emails),
+    )
+    for found_email, is_guest, customer_id in found:
+        rank = (bool(is_guest), customer_id)
+        if found_email not in owners or rank < owners[found_email]:
+            owners[found_email] = rank
+    return {found_email: rank[1] for found_email, rank in owners.items()}
+
+
+def _create_guests(session: Session, shop: Shop, guest_rows: list, now) -> dict[str, int]:
+    """Guest profiles for buyers without an account, one per email (`guest:<email>`)."""
+    if not guest_rows:
+        return {}
+    profiles: dict[str, dict] = {}
+    for row, record in sorted(guest_rows, key=lambda pair: pair[0]["created_at"]):
+        profile = profiles.get(row["email"])
+        if profile is None:
+            profiles[row["email"]] = profile = {
+                "shop_id": shop.id,
+                "external_id": f"guest:{row['email']}"[:255],
+                "is_guest": True,
+                "email": row["email"],
+                "first_name": None,
+                "last_name": None,
+                "email_subscription_status": "NOT_SUBSCRIBED",
+                "sms_subscription_status": "NOT_SUBSCRIBED",
+                "tags": [],
+                "attributes": {},
+                "created_at": row["created_at"],
+                "created_date": row["created_date"],
+                "updated_at": row["created_at"],
+                **EMPTY_STATISTICS,
+                "ingested_at": now,
+            }
+        profile["first_name"] = profile["first_name"] or clean.text(record.first_name, 255)
+        profile["last_name"] = profile["last_name"] or clean.text(record.last_name, 255)
+    written = upsert_rows(
+        session, customers, list(profiles.values()),
+        key=("shop_id", "external_id"), version="updated_at",
+        compare=("first_name", "last_name"), update=("first_name", "last_name"),
+        returning=("id", "email"),
+    )  # fmt: skip
+    created = {row.email: row.id for row in written}
+    missing = sorted(set(profiles) - set(created))
+    if missing:
+        created.update(owners_by_email(session, shop.id, set(missing)))
+    return created
+
+
+def _has_waiting_lines(session: Session, shop_id: int) -> bool:
+    """Whether the shop keeps lines whose order has not arrived (an index lookup)."""
+    return bool(
+        session.scalar(
+            select(
+                exists()
+                .where(order_lines.c.order_id.is_(None))
+                .where(order_lines.c.shop_id == shop_id)
+            )
+        )
+    )
+
+
+def _replace_lines(
+    session: Session, shop: Shop, order_ids: dict[str, int], lines_of, may_have_lines: set[str]
+) -> None:
+    """Make the stored lines of each written order exactly the set its record carries.
+
+    Only the orders in `may_have_lines` (updated orders, or new ones when lines wait for
+    their order) can have stored lines to delete; the others' lines are only inserted, and
+    nothing is returned since nothing here needs the written rows.
+    """
+    if not order_ids:
+        return
+    rows = []
+    for order_external_id, order_id in order_ids.items():
+        for line in lines_of[order_external_id]:
+            row = line_row(shop, line, order_external_id)
+            row["order_id"] = order_id
+            rows.append(row)
+    rows = newest_by_key(rows, ("order_external_id", "line_key"), None)
+    keep = {(row["order_external_id"], row["line_key"]) for row in rows}
+    stored = select_in(
+        session,
+        select(order_lines.c.id, order_lines.c.order_external_id, order_lines.c.line_key).where(
+            order_lines.c.shop_id == shop.id
+        ),
+        order_lines.c.order_external_id,
+        sorted(may_have_lines),
+    )
+    gone = [line_id for line_id, order_ext, key in stored if (order_ext, key) not in keep]
+    for condition in in_filters(session, order_lines.c.id, gone):
+        session.execute(
+            delete(order_lines).where(order_lines.c.shop_id == shop.id).where(condition)
+        )
+    upsert_rows(
+        session, order_lines, rows,
+        key=("shop_id", "order_external_id", "line_key"), version=None,
+        compare=LINE_COLUMNS, update=LINE_COLUMNS, returning=(),
+    )  # fmt: skip
+    analyze_if_grown(session, order_lines, len(rows))
+
+
+def _link_waiting_lines(session: Session, shop_id: int, order_external_ids: list[str]) -> None:
+    """Lines that arrived alone before their order (CSV) join it once it exists."""
+    order_id = (
+        select(orders.c.id)
+        .where(orders.c.shop_id == order_lines.c.shop_id)
+        .where(orders.c.external_id == order_lines.c.order_external_id)
+        .scalar_subquery()
+    )
+    for condition in in_filters(session, order_lines.c.order_external_id, order_external_ids):
+        session.execute(
+            update(order_lines)
+            .where(order_lines.c.shop_id == shop_id)
+            .where(order_lines.c.order_id.is_(None))
+            .where(condition)
+            .values(order_id=order_id)
+        )
+
+
+def upsert_order_lines(
+    session: Session,
+    shop: Shop,
+    records: Iterable[records.OrderLine],
+    *,
+    batch_size: int | None = None,
+) -> IngestResult:
+    """Upsert lines that arrive on their own (CSV), keyed by (order external id, line key).
+
+    A line whose order is not stored yet is kept with `order_id` NULL and linked when the
+    order arrives. Lines carry no version: a line differing from the stored one replaces it.
+    """
+    shop = clean.ShopFacts.of(shop)
+    result = IngestResult()
+    for batch in batches(records, batch_size_for(session, batch_size, 5000)):
+        rows = newest_by_key(
+            [line_row(shop, line, line.order_external_id) for line in batch],
+            ("order_external_id", "line_key"),
+            None,
+        )
+        result.merge(_write_lines(session, shop, rows))
+    return result
+
+
+def _write_lines(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
+    order_external_ids = sorted({row["order_external_id"] for row in rows})
+    owner = {
+        external_id: (order_id, customer_id)
+        for external_id, order_id, customer_id in select_in(
+            session,
+            select(orders.c.external_id, orders.c.id, orders.c.customer_id).where(
+                orders.c.shop_id == shop.id
+            ),
+            orders.c.external_id,
+            order_external_ids,
+        )
+    }
+    for row in rows:
+        row["order_id"] = owner.get(row["order_external_id"], (None, None))[0]
+    stored = {
+        (order_ext, key)
+        for order_ext, key in select_in(
+            session,
+            select(order_lines.c.order_external_id, order_lines.c.line_key).where(
+                order_lines.c.shop_id == shop.id
+            ),
+            order_lines.c.order_external_id,
+            order_external_ids,
+        )
+    }
+    written = upsert_rows(
+        session, order_lines, rows,
+        key=("shop_id", "order_external_id", "line_key"), version=None,
+        compare=LINE_COLUMNS, update=LINE_COLUMNS,
+        returning=("order_external_id", "line_key"),
+    )  # fmt: skip
+    result = IngestResult(unchanged_or_stale=len(rows) - len(written))
+    for row in written:
+        if (row.order_external_id, row.line_key) in stored:
+            result.updated += 1
+        else:
+            result.inserted += 1
+        customer_id = owner.get(row.order_external_id, (None, None))[1]
+        if customer_id is not None:
+            result.customer_ids.add(customer_id)
+    return result

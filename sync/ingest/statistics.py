@@ -1,0 +1,134 @@
+"""Customer statistics (orders count, amount spent, average order, first/last order) recomputed
+from the orders table in one set-based statement.
+
+Recomputing instead of incrementing is what keeps the figures right when a batch is retried,
+when two workers ingest at once, when an order is cancelled or refunded, or when an order
+moves to another customer: the statement always states the truth of the orders table.
+The rule itself is written down in docs/data-rules.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from sync.ingest.writer import chunks, id_filter
+from sync.store import UNCOUNTED_ORDER_STATUSES, Customer, Order
+
+customers = Customer.__table__
+orders = Order.__table__
+# Enough ids for one statement; PostgreSQL takes them as one array parameter anyway.
+STATISTICS_CHUNK = 10000
+
+
+def recompute_customer_statistics(
+    session: Session, shop_id: int, customer_ids: Iterable[int] | None = None
+) -> int:
+    """Recompute the statistics of `customer_ids` (None: every customer of the shop).
+
+    Runs in the caller's transaction; returns how many customer rows actually changed.
+    """
+    if customer_ids is None:
+        return _recompute(session, shop_id, None)
+    ids = sorted({int(customer_id) for customer_id in customer_ids if customer_id is not None})
+    return sum(_recompute(session, shop_id, part) for part in chunks(ids, STATISTICS_CHUNK))
+
+
+# Figures computed once per touched customer: the ids are unnested and each one's counted
+# orders aggregated in a LATERAL subquery, which PostgreSQL can only run as a lookup on the
+# orders' customer index, so the cost follows the number of customers touched, never the size
+# of the shop, whatever the planner's statistics say (a bulk load into a fresh table has
+# none). A customer without counted orders gets count 0 from the same aggregate, so one
+# statement both refreshes and resets. The `+ 0` on shop_id keeps those columns out of index
+# choice (with stale statistics PostgreSQL would otherwise scan every row of the shop through
+# a shop_id index), and only rows whose figures differ are written.
+POSTGRESQL_STATEMENT = text(
+    """
+    UPDATE customers AS c
+    SET (orders_count, total_spent, average_order_value, first_order_at, last_order_at,
+         first_order_date, last_order_date)
+      = (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
+    FROM unnest(CAST(:ids AS bigint[])) AS t(id)
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n,
+               coalesce(sum(o.total), 0)::numeric(14, 2) AS spent,
+               CASE WHEN count(*) > 0 THEN round(sum(o.total) / count(*), 2) END AS average,
+               min(o.created_at) AS first_at, max(o.created_at) AS last_at,
+               min(o.created_date) AS first_day, max(o.created_date) AS last_day
+        FROM orders AS o
+        WHERE o.customer_id = t.id AND o.shop_id + 0 = :shop_id
+          AND o.status NOT IN :uncounted
+    ) AS f
+    WHERE c.id = t.id AND c.shop_id + 0 = :shop_id
+      AND (c.orders_count, c.total_spent, c.average_order_value, c.first_order_at,
+           c.last_order_at, c.first_order_date, c.last_order_date)
+          IS DISTINCT FROM
+          (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("uncounted", value=UNCOUNTED_ORDER_STATUSES, expanding=True),
+)
+
+
+def _recompute(session: Session, shop_id: int, ids) -> int:
+    if ids is not None and session.get_bind().dialect.name == "postgresql":
+        statement = POSTGRESQL_STATEMENT.bindparams(ids=list(ids), shop_id=shop_id)
+        return session.execute(statement).rowcount or 0
+    owner = customers.alias("owner")
+    counted = (
+        (orders.c.customer_id == owner.c.id)
+        & (orders.c.shop_id == shop_id)
+        & orders.c.status.not_in(UNCOUNTED_ORDER_STATUSES)
+    )
+    per_customer = select(
+        owner.c.id.label("customer_id"),
+        func.count(orders.c.id).label("orders_count"),
+        func.coalesce(func.sum(orders.c.total), 0).label("total_spent"),
+        func.min(orders.c.created_at).label("first_order_at"),
+        func.max(orders.c.created_at).label("last_order_at"),
+        func.min(orders.c.created_date).label("first_order_date"),
+        func.max(orders.c.created_date).label("last_order_date"),
+    ).select_from(owner.outerjoin(orders, counted))
+    per_customer = per_customer.where(owner.c.shop_id == shop_id)
+    if ids is not None:
+        per_customer = per_customer.where(id_filter(session, owner.c.id, ids))
+    fresh = per_customer.group_by(owner.c.id).subquery("fresh")
+    # `* 1.0` keeps SQLite from dividing integers; PostgreSQL divides numerics either way.
+    average = case(
+        (
+            fresh.c.orders_count > 0,
+            func.round(fresh.c.total_spent * literal_column("1.0") / fresh.c.orders_count, 2),
+        ),
+        else_=None,
+    )
+    values = {
+        "orders_count": fresh.c.orders_count,
+        "total_spent": fresh.c.total_spent,
+        "average_order_value": average,
+        "first_order_at": fresh.c.first_order_at,
+        "last_order_at": fresh.c.last_order_at,
+        "first_order_date": fresh.c.first_order_date,
+        "last_order_date": fresh.c.last_order_date,
+    }
+    statement = (
+        update(customers)
+        .where(customers.c.id == fresh.c.customer_id)
+        .where(customers.c.shop_id == shop_id)
+        .where(or_(*(customers.c[name].is_distinct_from(value) for name, value in values.items())))
+        .values(values)
+    )
+    return session.execute(statement).rowcount or 0

@@ -1,0 +1,255 @@
+"""The versioned batch upsert every ingest function writes through, on SQLite and PostgreSQL.
+
+One `INSERT ... ON CONFLICT DO UPDATE ... WHERE` per batch and table: the WHERE lets a row
+through only when its version (`updated_at`) is newer than the stored one, or equal with
+different content, so a retried or reordered batch changes nothing and older data never
+overwrites newer. Rows not written are simply not RETURNed, which is how callers count them.
+
+On PostgreSQL with psycopg 3, batches of at least COPY_MIN_ROWS go through a fast path: the
+rows are COPYed into a session-local staging table and upserted from it with one
+`INSERT ... SELECT`, which avoids building and parsing a statement with tens of thousands of
+parameters. Smaller batches (webhooks) and SQLite use a multi-row `INSERT ... VALUES`
+(SQLAlchemy's insertmanyvalues).
+
+Per-batch costs are kept flat so that big batches pay off: lookups by key take one array
+parameter on PostgreSQL (`= ANY(:keys)`) instead of thousands of IN parameters, callers that
+need nothing back skip RETURNING, the default batch is POSTGRESQL_BATCH_SIZE on the COPY
+path, and `analyze_if_grown` refreshes the planner's statistics when a load has doubled a
+table within a run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import sqltypes
+
+from sync.ingest.normalise import EPOCH
+
+# Records per batch on PostgreSQL (COPY path) when the caller gives no batch size.
+POSTGRESQL_BATCH_SIZE = 10000
+# Below this many rows the staging table costs more than it saves.
+COPY_MIN_ROWS = 200
+# Largest IN (...) list sent at once (SQLite allows 32766 parameters per statement).
+IN_CHUNK = 5000
+# Rows a table must gain before analyze_if_grown considers it worth an ANALYZE.
+ANALYZE_MIN_GROWTH = 5000
+
+
+def batch_size_for(session: Session, batch_size: int | None, portable: int) -> int:
+    """The caller's batch size, else POSTGRESQL_BATCH_SIZE on the COPY path, else `portable`.
+
+    Big batches pay the per-batch costs (lookups, the statistics statement, the caller's
+    commit) over more records; they only suit PostgreSQL's COPY path, where a batch is one
+    data stream rather than a statement with a parameter per value.
+    """
+    if batch_size is not None:
+        return batch_size
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return POSTGRESQL_BATCH_SIZE
+    return portable
+
+
+def batches(records: Iterable, size: int) -> Iterator[list]:
+    """Consume any iterable (a generator of millions) a list of `size` at a time."""
+    if size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {size}")
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def chunks(values: Sequence, size: int = IN_CHUNK) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def id_filter(session: Session, id_column, ids: Sequence[int]):
+    """`id = ANY(:ids)` on PostgreSQL (one array parameter), `id IN (...)` elsewhere."""
+    if is_postgresql(session):
+        return id_column == any_(bindparam(None, list(ids), type_=ARRAY(BigInteger)))
+    return id_column.in_(list(ids))
+
+
+def any_of(column_, values: Sequence):
+    """`column_ = ANY(:values)`: one array parameter (PostgreSQL only), whatever the count."""
+    return column_ == any_(bindparam(None, list(values), type_=ARRAY(column_.type)))
+
+
+def in_filters(session: Session, column_, values: Sequence) -> Iterator:
+    """`column_ IN values` as few conditions as the backend allows: one array parameter on
+    PostgreSQL, chunks SQLite accepts elsewhere (one statement per condition)."""
+    values = list(values)
+    if not values:
+        return
+    if is_postgresql(session):
+        yield any_of(column_, values)
+        return
+    for part in chunks(values):
+        yield column_.in_(part)
+
+
+def select_in(session: Session, statement, column_, values: Sequence) -> list:
+    """Rows of `statement` filtered by `column_ IN values`: on PostgreSQL one statement with
+    one array parameter (rendering thousands of IN parameters cost more than the lookup), on
+    SQLite in chunks it accepts."""
+    rows: list = []
+    for condition in in_filters(session, column_, values):
+        rows.extend(session.execute(statement.where(condition)).all())
+    return rows
+
+
+def analyze_if_grown(session: Session, target: Table, written: int) -> None:
+    """ANALYZE `target` on PostgreSQL once the rows written through this connection since the
+    last ANALYZE reach the table's size at that time (at least ANALYZE_MIN_GROWTH rows).
+
+    A bulk load into a fresh table otherwise leaves the planner with no statistics until
+    autovacuum catches up, which gives sequential scans where an index lookup is right.
+    Doubling as the trigger keeps the cost logarithmic in the load. SKIP_LOCKED: another
+    worker analysing the same table is enough, and ANALYZE's lock (held until commit) must
+    never make two workers wait for each other.
+    """
+    if written <= 0 or not is_postgresql(session):
+        return
+    seen = session.connection().info.setdefault("cible_analyze_growth", {})
+    size, grown = seen.get(target.name) or (_estimated_rows(session, target), 0)
+    grown += written
+    if grown >= max(size, ANALYZE_MIN_GROWTH):
+        session.execute(text(f"ANALYZE (SKIP_LOCKED) {target.name}"))
+        size, grown = _estimated_rows(session, target), 0
+    seen[target.name] = (size, grown)
+
+
+def _estimated_rows(session: Session, target: Table) -> int:
+    estimate = session.scalar(
+        text("SELECT reltuples FROM pg_class WHERE oid = CAST(:name AS regclass)"),
+        {"name": target.name},
+    )
+    return max(int(estimate or 0), 0)
+
+
+def _write_condition(target: Table, excluded, version: str | None, compare: Sequence[str]):
+    differs = or_(*(target.c[name].is_distinct_from(excluded[name]) for name in compare))
+    if version is None:
+        return differs
+    epoch = literal(EPOCH, DateTime())
+    incoming = func.coalesce(excluded[version], epoch)
+    stored = func.coalesce(target.c[version], epoch)
+    return or_(incoming > stored, and_(incoming == stored, differs))
+
+
+def upsert_rows(
+    session: Session,
+    target: Table,
+    rows: list[dict],
+    *,
+    key: Sequence[str],
+    version: str | None,
+    compare: Sequence[str],
+    update: Sequence[str],
+    returning: Sequence[str],
+) -> list:
+    """Insert or update `rows` (dicts with the same keys, unique on `key`); returns the rows
+    actually written, as `returning` columns (an empty `returning`: no RETURNING clause, and
+    an empty list, for callers that need nothing back).
+
+    `compare` lists the columns whose difference makes an equal-version row worth writing
+    (everything the record carries, never bookkeeping such as ingested_at).
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        if dialect.driver == "psycopg" and len(rows) >= COPY_MIN_ROWS:
+            return _copy_upsert(
+                session, target, rows, columns, key, version, compare, update, returning
+            )
+        insert = postgresql.insert(target)
+    elif dialect.name == "sqlite":
+        insert = sqlite.insert(target)
+    else:
+        raise RuntimeError(f"ingest supports SQLite and PostgreSQL, not {dialect.name}")
+    statement = _on_conflict(insert, target, key, version, compare, update, returning)
+    return _execute(session, statement, rows, returning)
+
+
+def _on_conflict(insert, target, key, version, compare, update, returning):
+    statement = insert.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: insert.excluded[name] for name in update},
+        where=_write_condition(target, insert.excluded, version, compare),
+    )
+    if returning:
+        statement = statement.returning(*(target.c[name] for name in returning))
+    return statement
+
+
+def _execute(session: Session, statement, rows, returning) -> list:
+    if returning:
+        return session.execute(statement, rows).all() if rows else session.execute(statement).all()
+    if rows:
+        session.execute(statement, rows)
+    else:
+        session.execute(statement)
+    return []
+
+
+def _copy_upsert(session, target, rows, columns, key, version, compare, update, returning):
+    stage_name = f"cible_stage_{target.name}"
+    connection = session.connection()
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage_name} AS "
+            f"SELECT * FROM {target.name} WITH NO DATA"
+        )
+    )
+    json_positions = [
+        position
+        for position, name in enumerate(columns)
+        if isinstance(target.c[name].type, sqltypes.JSON)
+    ]
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {stage_name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            values = list(row.values())
+            for position in json_positions:
+                values[position] = json.dumps(values[position], separators=(",", ":"))
+            copy.write_row(values)
+    cursor.close()
+    stage = table(stage_name, *(column(name) for name in columns))
+    insert = postgresql.insert(target).from_select(columns, select(*stage.c))
+    statement = _on_conflict(insert, target, key, version, compare, update, returning)
+    written = _execute(session, statement, None, returning)
+    session.execute(text(f"TRUNCATE {stage_name}"))
+    return written
+
+
+def naive_now() -> datetime:
+    return datetime.utcnow().replace(microsecond=0)

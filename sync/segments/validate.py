@@ -1,0 +1,148 @@
+"""Checks a parsed query against the catalogue, so compilation only sees sound ASTs.
+
+Every refusal points at the spot (attribute, operator, argument or value) and suggests
+the nearest known name or value, so a merchant can fix a typo without reading docs.
+"""
+
+from __future__ import annotations
+
+from sync.segments import catalog
+from sync.segments.errors import SegmentQueryError, suggest
+from sync.segments.language import Condition, Node, Value, conditions, parse, value_text
+
+
+class Validator:
+    def __init__(self, query: str):
+        self.query = query
+
+    def fail(self, message: str, pos, suggestion: str | None = None):
+        line, column = pos
+        raise SegmentQueryError(
+            message, query=self.query, line=line, column=column, suggestion=suggestion
+        )
+
+    def check(self, node: Node) -> None:
+        for condition in conditions(node):
+            self.condition(condition)
+
+    def condition(self, condition: Condition) -> None:
+        attribute = catalog.find(condition.attribute)
+        if attribute is None:
+            self.fail(
+                f"unknown attribute {condition.attribute}",
+                condition.pos,
+                suggest(condition.attribute, [a.name for a in catalog.ATTRIBUTES]),
+            )
+        self.arguments(condition, attribute)
+        if condition.operator not in attribute.operators:
+            self.fail(
+                f"{condition.attribute} ({attribute.type}) takes the operators "
+                f"{', '.join(attribute.operators)}; not {condition.operator}",
+                condition.operator_pos,
+            )
+        for value in condition.values:
+            self.value(condition.attribute, attribute.type, attribute.values, value)
+        if attribute.type == "enum":
+            for value in condition.values:
+                if value.value not in attribute.values:
+                    self.fail(
+                        f"{value_text(value)} is not a value of {condition.attribute}: "
+                        f"one of {', '.join(attribute.values)}",
+                        value.pos,
+                        _quoted(suggest(str(value.value), attribute.values)),
+                    )
+
+    def value(self, name: str, type_: str, allowed, value: Value) -> None:
+        kinds = catalog.TYPE_VALUE_KINDS[type_]
+        if value.kind not in kinds:
+            hint = None
+            if type_ in ("string", "enum", "tags") and value.kind in ("int", "decimal"):
+                hint = "'" + value_text(value) + "'"
+            self.fail(
+                f"{name} expects {catalog.TYPE_EXAMPLES[type_]}, not {value_text(value)}",
+                value.pos,
+                hint,
+            )
+
+    def arguments(self, condition: Condition, attribute: catalog.Attribute) -> None:
+        if condition.args and not attribute.is_function:
+            self.fail(f"{condition.attribute} takes no arguments", condition.pos)
+        seen = set()
+        for argument in condition.args:
+            parameter = attribute.parameter(argument.name)
+            if parameter is None:
+                self.fail(
+                    f"{condition.attribute} has no argument {argument.name}: it takes "
+                    f"{', '.join(p.name for p in attribute.parameters)}",
+                    argument.pos,
+                    suggest(argument.name, [p.name for p in attribute.parameters]),
+                )
+            if argument.name in seen:
+                self.fail(f"argument {argument.name} is given twice", argument.pos)
+            seen.add(argument.name)
+            label = f"{condition.attribute}({argument.name}:)"
+            self.value(label, parameter.type, parameter.values, argument.value)
+            if parameter.values and parameter.type == "string":
+                if argument.value.value not in parameter.values and parameter.name in (
+                    "date",
+                    "channel",
+                ):
+                    self.fail(
+                        f"{value_text(argument.value)} is not a value of {label}: one of "
+                        f"{', '.join(parameter.values)}",
+                        argument.value.pos,
+                        _quoted(suggest(str(argument.value.value), parameter.values)),
+                    )
+        for name in attribute.required:
+            if name not in seen:
+                self.fail(
+                    f"{condition.attribute} needs the argument {name}: e.g. {attribute.example}",
+                    condition.pos,
+                )
+        if attribute.one_of and len(seen & set(attribute.one_of)) != 1:
+            self.fail(
+                f"{condition.attribute} needs exactly one of "
+                f"{', '.join(n + ':' for n in attribute.one_of)} e.g. {attribute.example}",
+                condition.pos,
+            )
+        if attribute.at_most_one_of and len(seen & set(attribute.at_most_one_of)) > 1:
+            self.fail(
+                f"{condition.attribute} takes at most one of "
+                f"{', '.join(n + ':' for n in attribute.at_most_one_of)}",
+                condition.pos,
+            )
+        if condition.attribute == "customer_within_distance":
+            self.distance(condition)
+
+    def distance(self, condition: Condition) -> None:
+        limits = {"latitude": (-90, 90), "longitude": (-180, 180), "km": (0, 20040)}
+        for argument in condition.args:
+            low, high = limits[argument.name]
+            if not low <= argument.value.value <= high:
+                self.fail(f"{argument.name} must be between {low} and {high}", argument.value.pos)
+
+
+def _quoted(value: str | None) -> str | None:
+    return None if value is None else f"'{value}'"
+
+
+def check(node: Node, query: str = "") -> Node:
+    """The AST unchanged when the catalogue accepts it; SegmentQueryError otherwise."""
+    Validator(query).check(node)
+    return node
+
+
+def parse_and_check(query: str) -> Node:
+    return check(parse(query), query)
+
+
+def is_time_relative(node: Node) -> bool:
+    """Whether time alone can move customers in or out (re-evaluate it daily)."""
+    for condition in conditions(node):
+        attribute = catalog.find(condition.attribute)
+        if attribute is not None and attribute.time_relative:
+            return True
+        values = list(condition.values) + [a.value for a in condition.args]
+        if any(v.kind in ("relative", "day") for v in values):
+            return True
+    return False
