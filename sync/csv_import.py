@@ -25,6 +25,7 @@ from sync.ingest import upsert_customers, upsert_order_lines, upsert_orders
 from sync.ingest.result import IngestError, IngestResult
 from sync.queue import job_settings
 from sync.runs import fail_run, finish_run, queue_run, record_progress, start_run
+from sync.segments.refresh import TouchedCustomers, refresh_segments
 from sync.store import Shop, session_factory
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class ImportOutcome:
     shop_id: int
     files: list[FileOutcome]
     refusals: list[str] = field(default_factory=list)
+    # Customers whose profile, orders or statistics changed: their segments need a re-check.
+    touched: TouchedCustomers = field(default_factory=TouchedCustomers)
 
     @property
     def refused(self) -> int:
@@ -171,6 +174,7 @@ class FileImport:
         progress_every: int,
         report: Callable[[str], None],
         refusals: list[str],
+        touched: TouchedCustomers,
         job_id: str | None = None,
     ):
         self.session = session
@@ -182,6 +186,7 @@ class FileImport:
         self.progress_every = progress_every
         self.report = report
         self.refusals = refusals
+        self.touched = touched
         self.upsert = UPSERTS[csv_file.kind]
         self.job_id = job_id
         self.last_error: str | None = None
@@ -270,6 +275,7 @@ class FileImport:
         self.outcome.inserted += result.inserted
         self.outcome.updated += result.updated
         self.outcome.unchanged += result.unchanged_or_stale
+        self.touched.add(result.customer_ids)
         self.count_progress()
 
     def count_progress(self) -> None:
@@ -338,6 +344,7 @@ def import_csv(
             progress_every=progress_every,
             report=report,
             refusals=result.refusals,
+            touched=result.touched,
             job_id=job_id,
         )
         try:
@@ -408,4 +415,5 @@ def import_files(
         return {"shop_id": shop_id, "ok": False, "error": str(error), "files": [], "refusals": []}
     for item in outcome.files:
         log.info("%s", item.summary())
+    refresh_segments(settings, shop_id, outcome.touched)
     return outcome.as_dict()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from sync.jobs import recompute_statistics
@@ -107,6 +108,9 @@ def test_job_through_real_redis_and_real_worker(redis_settings, db, shop):
     run = db.scalar(select(SyncRun).where(SyncRun.shop_id == shop.id))
     assert run.status == "succeeded" and run.job_id == f"stats-{shop.id}"
     assert rq_queue(redis_settings).count == 0
+    # The worker scheduled the shop's daily re-evaluation of time-relative segments.
+    scheduled = ScheduledJobRegistry(queue=rq_queue(redis_settings)).get_job_ids()
+    assert [job_id for job_id in scheduled if job_id.startswith(f"segments-daily-{shop.id}-")]
 
 
 def test_failed_job_is_visible_and_retryable_from_the_cli(redis_settings, cli_runner, app):

@@ -7,8 +7,10 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from plugin_app.db import session
+from plugin_app.db import session, settings
 from sync.demo_data import Progress, build_demo_shop, customer_count, demo_shop
+from sync.queue import enqueue
+from sync.segments.jobs import evaluate_shop_job
 from sync.shops import ShopError
 
 
@@ -69,6 +71,8 @@ def demo_data(domain: str, customers: int, seed: int, now: str, if_empty: bool) 
         f"today {today.isoformat()}"
     )
     counts = build_demo_shop(db, shop, customers, seed, today, progress=_progress)
+    # The whole shop changed: one full evaluation of its segments (if it has any).
+    enqueue(settings(), evaluate_shop_job, shop.id, job_id=f"segments-evaluate-shop-{shop.id}")
     click.echo(
         f"done: {counts['customers']:,} customers (+{counts['guest_buyers']:,} guest buyers), "
         f"{counts['orders']:,} orders, {counts['lines']:,} lines, {counts['carts']:,} carts, "

@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from plugin_app.db import session, settings
 from sync.csv_import import CsvImportError, import_csv
+from sync.segments.refresh import refresh_segments
 from sync.shops import ShopError, create_shop, get_shop, normalise_domain
 from sync.store import session_factory
 
@@ -70,6 +71,7 @@ def import_csv_command(domain, create, timezone, currency, customers, orders, li
         raise click.ClickException(str(error)) from error
     for item in outcome.files:
         click.echo(item.summary())
+    refresh_segments(settings(), shop_id, outcome.touched)
     if not outcome.ok:
         click.get_current_context().exit(1)
 

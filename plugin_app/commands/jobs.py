@@ -9,9 +9,12 @@ from flask.cli import with_appcontext
 from rq import Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
+from sqlalchemy import select
 
-from plugin_app.db import settings
+from plugin_app.db import session, settings
 from sync.queue import rq_queue, use_settings
+from sync.segments.jobs import schedule_time_relative
+from sync.store import Shop, utcnow
 
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failed|Exit)\b.*?:")
 
@@ -33,6 +36,11 @@ def _require_redis():
 def worker(burst: bool, name: str | None) -> None:
     queue = _require_redis()
     use_settings(settings())
+    # Time alone moves customers in and out of some segments: each shop's daily run at its
+    # local midnight is (re)scheduled here, deduplicated by job id, so it survives restarts.
+    now = utcnow()
+    for shop_id in session().scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))):
+        schedule_time_relative(shop_id, now)
     rq_worker = Worker([queue], connection=queue.connection, name=name)
     rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 
