@@ -23,10 +23,10 @@ from connectors.csvfiles import CsvFile, CsvFileError, Refusal
 from connectors.records import OrderLine
 from sync.ingest import upsert_customers, upsert_order_lines, upsert_orders
 from sync.ingest.result import IngestError, IngestResult
-from sync.queue import job_settings
+from sync.queue import current_job_id, job_sessions, job_settings
 from sync.runs import fail_run, finish_run, queue_run, record_progress, start_run
 from sync.segments.refresh import TouchedCustomers, refresh_segments
-from sync.store import Shop, session_factory
+from sync.store import Shop
 
 log = logging.getLogger(__name__)
 
@@ -380,13 +380,6 @@ def _import_opened(sessions, opened: dict[str, CsvFile], result: ImportOutcome, 
             raise
 
 
-def _current_job_id() -> str | None:
-    from rq import get_current_job
-
-    job = get_current_job()
-    return job.id if job is not None else None
-
-
 def import_files(
     shop_id: int,
     customers: str | None = None,
@@ -400,7 +393,7 @@ def import_files(
     with `ok` false and `error` rather than an exception, since retrying cannot fix them.
     """
     settings = job_settings()
-    sessions = session_factory(settings.resolved_database_url())
+    sessions = job_sessions()
     try:
         outcome = import_csv(
             sessions,
@@ -408,7 +401,7 @@ def import_files(
             customers=customers,
             orders=orders,
             lines=lines,
-            job_id=_current_job_id(),
+            job_id=current_job_id(),
         )
     except CsvImportError as error:
         log.warning("CSV import for shop %s refused: %s", shop_id, error)

@@ -2,23 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from sync.queue import job_settings
+from sync.queue import current_job_id, job_sessions
 from sync.runs import fail_run, finish_run, queue_run, start_run
-from sync.store import session_factory
-
-
-def sessions() -> sessionmaker[Session]:
-    """The session factory for the database of the settings this job runs with."""
-    return session_factory(job_settings().resolved_database_url())
-
-
-def current_job_id() -> str | None:
-    from rq import get_current_job
-
-    job = get_current_job()
-    return job.id if job is not None else None
 
 
 def recompute_statistics(shop_id: int, run_id: int | None = None) -> int:
@@ -30,7 +15,7 @@ def recompute_statistics(shop_id: int, run_id: int | None = None) -> int:
     """
     from sync.ingest import recompute_customer_statistics
 
-    factory = sessions()
+    factory = job_sessions()
     run_id = run_id or queue_run(factory, shop_id, "statistics", "recompute")
     start_run(factory, run_id, current_job_id())
     try:

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, get_current_job
+from sqlalchemy.orm import Session, sessionmaker
 
 from sync.settings import Settings, load_settings
+from sync.store import session_factory
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,17 @@ def job_settings() -> Settings:
 
 def use_settings(settings: Settings) -> contextvars.Token:
     return _current_settings.set(settings)
+
+
+def job_sessions() -> sessionmaker[Session]:
+    """Sessions on the database of the settings the running job uses."""
+    return session_factory(job_settings().resolved_database_url())
+
+
+def current_job_id() -> str | None:
+    """The RQ id of the job running now (None inline), for runs a person can trace."""
+    job = get_current_job()
+    return job.id if job is not None else None
 
 
 @lru_cache(maxsize=4)

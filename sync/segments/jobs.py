@@ -10,11 +10,11 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sync.queue import job_settings, rq_queue
+from sync.queue import job_sessions, job_settings, rq_queue
 from sync.segments.days import utc_naive
 from sync.segments.evaluate import evaluate_customers, evaluate_segment, shop_segments
 from sync.segments.models import Segment
-from sync.store import Shop, session_factory, utcnow
+from sync.store import Shop, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,7 @@ def _now(now_iso: str | None) -> datetime:
 
 def evaluate_segment_job(segment_id: int, now_iso: str | None = None) -> dict:
     """Full evaluation of one segment; returns its size and the entries and exits."""
-    settings = job_settings()
-    with session_factory(settings.resolved_database_url())() as session:
+    with job_sessions()() as session:
         segment = session.get(Segment, segment_id)
         if segment is None:
             log.info("segment %s is gone: nothing to evaluate", segment_id)
@@ -45,9 +44,8 @@ def evaluate_shop_job(
     shop_id: int, only_time_relative: bool = False, now_iso: str | None = None
 ) -> list[dict]:
     """Full evaluation of a shop's segments (all, or only the time-relative ones)."""
-    settings = job_settings()
     results = []
-    with session_factory(settings.resolved_database_url())() as session:
+    with job_sessions()() as session:
         segment_ids = [
             s.id for s in session.scalars(shop_segments(session, shop_id, only_time_relative))
         ]
@@ -70,8 +68,7 @@ def evaluate_time_relative(shop_id: int, now_iso: str | None = None) -> list[dic
 
 def evaluate_customers_job(shop_id: int, customer_ids: list[int], now_iso: str | None = None):
     """After an ingest: re-check the customers it touched against every segment."""
-    settings = job_settings()
-    with session_factory(settings.resolved_database_url())() as session:
+    with job_sessions()() as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
             return {}
@@ -93,7 +90,7 @@ def schedule_time_relative(shop_id: int, now: datetime) -> str | None:
     settings = job_settings()
     if settings.jobs_inline:
         return None
-    with session_factory(settings.resolved_database_url())() as session:
+    with job_sessions()() as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
             return None
