@@ -75,3 +75,27 @@ def test_touched_customers_switch_to_full_evaluation_past_the_limit():
     touched.add([3, 4])
     assert touched.overflow and touched.ids == set() and touched
     assert not TouchedCustomers()
+
+
+def test_a_guest_merged_into_a_registered_customer_leaves_member_counts_true(db, shop):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from connectors import records
+    from sync.ingest import upsert_customers, upsert_orders
+    from sync.segments.evaluate import evaluate_customers
+
+    now = datetime(2026, 11, 20, 10, 0)
+    upsert_orders(db, shop, [records.Order(external_id="o1", email="guest@example.fr",
+                                           created_at=now, total=Decimal("30"))])  # fmt: skip
+    buyers = create_segment(db, shop, "Acheteurs", "number_of_orders >= 1")
+    evaluate_segment(db, buyers, now)
+    db.commit()
+    assert db.get(Segment, buyers.id).member_count == 1
+
+    result = upsert_customers(db, shop, [records.Customer(
+        external_id="42", email="guest@example.fr", created_at=now, updated_at=now)])  # fmt: skip
+    evaluate_customers(db, shop, result.customer_ids, now)
+    db.commit()
+    assert _members(db, buyers.id) == {"42"}
+    assert db.get(Segment, buyers.id).member_count == 1

@@ -25,6 +25,7 @@ from sync.ingest.writer import (
     select_in,
     upsert_rows,
 )
+from sync.segments.evaluate import forget_members
 from sync.store import SUBSCRIPTION_STATUSES, Cart, Customer, Order, Shop
 
 customers = Customer.__table__
@@ -278,6 +279,7 @@ def merge_guests(session: Session, shop_id: int, written: list) -> tuple[set[int
                 .where(condition)
                 .values(customer_id=case(new_owner, value=table.c.customer_id))
             )
+    forget_members(session, new_owner)
     for condition in in_filters(session, customers.c.id, list(new_owner)):
         session.execute(delete(customers).where(customers.c.shop_id == shop_id).where(condition))
     return set(new_owner.values()), set(new_owner)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -381,6 +382,36 @@ def _recheck_statement(shop: Shop, segments, at: datetime, dialect: str, ids):
 
 
 _RECHECK_STATEMENTS: dict = {}
+
+
+# ---- customers leaving the shop ------------------------------------------------------
+
+
+def forget_members(session: Session, customer_ids) -> None:
+    """Take customers about to be deleted out of their segments' member counts.
+
+    Their member rows and history go with them (ON DELETE CASCADE); without this the
+    stored counts would stay one too high until the segment's next full evaluation.
+    Call it in the same transaction, just before deleting the customers.
+    """
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    leaving = (
+        select(func.count())
+        .select_from(SegmentMember)
+        .where(SegmentMember.segment_id == Segment.id, SegmentMember.customer_id.in_(ids))
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Segment)
+        .where(
+            Segment.id.in_(
+                select(SegmentMember.segment_id).where(SegmentMember.customer_id.in_(ids))
+            )
+        )
+        .values(member_count=Segment.member_count - leaving)
+    )
 
 
 # ---- history ---------------------------------------------------------------------------
