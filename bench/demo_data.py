@@ -20,9 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.databases import recreate_database  # noqa: E402
 from sync.demo.generate import DemoGenerator  # noqa: E402
 from sync.demo_data import build_demo_shop, demo_shop  # noqa: E402
 from sync.migrations import upgrade  # noqa: E402
@@ -47,15 +46,6 @@ def generate_only(customers: int, seed: int) -> None:
         f"generator: {counts} = {total:,} records in {wall:.1f} s wall / {cpu:.1f} s CPU: "
         f"{total / wall:,.0f} records/s wall, {total / cpu:,.0f} records/s CPU"
     )
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def build(url: str, customers: int, seed: int) -> None:

@@ -22,9 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.databases import recreate_database  # noqa: E402
 from connectors import records  # noqa: E402
 from sync.ingest import upsert_customers, upsert_orders  # noqa: E402
 from sync.ingest.writer import batch_size_for, batches  # noqa: E402
@@ -35,17 +36,6 @@ from sync.store import UNCOUNTED_ORDER_STATUSES, Customer, Order, session_factor
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cible_bench"
 START = datetime(2022, 1, 1)
 CATEGORIES = ("dark", "milk", "white", "pralines", "capsules", "machines")
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def generate(customers: int, orders: int, lines_per_order: float, seed: int):

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.databases import recreate_database  # noqa: E402
 from sync.migrations import upgrade  # noqa: E402
 from sync.segments.compile import compile_segment  # noqa: E402
 from sync.segments.evaluate import evaluate_customers, evaluate_segment  # noqa: E402
@@ -154,15 +155,6 @@ DEFERRED_INDEXES = """
     WHERE schemaname = 'public' AND tablename IN ('customers', 'orders', 'order_lines')
       AND indexdef NOT LIKE 'CREATE UNIQUE%'
 """
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 def build(url: str, customers: int) -> None:
