@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import records
@@ -12,7 +11,13 @@ from sync.ingest import normalise as clean
 from sync.ingest.customers import newest_by_key
 from sync.ingest.orders import owners_by_email
 from sync.ingest.result import IngestResult
-from sync.ingest.writer import batch_size_for, batches, naive_now, select_in, upsert_rows
+from sync.ingest.writer import (
+    batch_size_for,
+    batches,
+    naive_now,
+    stored_by_external_id,
+    upsert_rows,
+)
 from sync.store import Cart, Customer, Shop
 
 customers = Customer.__table__
@@ -91,14 +96,7 @@ def _write_carts(session: Session, shop: Shop, rows: list[dict]) -> IngestResult
     references = sorted(
         {row["customer_external_id"] for row in rows if row["customer_external_id"]}
     )
-    known = dict(
-        select_in(
-            session,
-            select(customers.c.external_id, customers.c.id).where(customers.c.shop_id == shop.id),
-            customers.c.external_id,
-            references,
-        )
-    )
+    known = stored_by_external_id(session, customers, shop.id, references, "id")
     emails = {row["email"] for row in rows if not row["customer_external_id"] and row["email"]}
     by_email = owners_by_email(session, shop.id, emails)
     for row in rows:
@@ -106,13 +104,8 @@ def _write_carts(session: Session, shop: Shop, rows: list[dict]) -> IngestResult
             row["customer_id"] = known.get(row["customer_external_id"])
         elif row["email"]:
             row["customer_id"] = by_email.get(row["email"])
-    previous_owner = dict(
-        select_in(
-            session,
-            select(carts.c.external_id, carts.c.customer_id).where(carts.c.shop_id == shop.id),
-            carts.c.external_id,
-            [row["external_id"] for row in rows],
-        )
+    previous_owner = stored_by_external_id(
+        session, carts, shop.id, [row["external_id"] for row in rows], "customer_id"
     )
     written = upsert_rows(
         session, carts, rows,

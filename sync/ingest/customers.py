@@ -23,6 +23,7 @@ from sync.ingest.writer import (
     is_postgresql,
     naive_now,
     select_in,
+    stored_by_external_id,
     upsert_rows,
 )
 from sync.segments.evaluate import forget_members
@@ -138,15 +139,7 @@ def upsert_customers(
 
 def _write_customers(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
     keys = [row["external_id"] for row in rows]
-    existing = {
-        external_id
-        for (external_id,) in select_in(
-            session,
-            select(customers.c.external_id).where(customers.c.shop_id == shop.id),
-            customers.c.external_id,
-            keys,
-        )
-    }
+    existing = stored_by_external_id(session, customers, shop.id, keys)
     written = upsert_rows(
         session, customers, rows,
         key=("shop_id", "external_id"), version="updated_at",

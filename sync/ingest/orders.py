@@ -21,6 +21,7 @@ from sync.ingest.writer import (
     in_filters,
     naive_now,
     select_in,
+    stored_by_external_id,
     upsert_rows,
 )
 from sync.store import CHANNELS, ORDER_STATUSES, Customer, Order, OrderLine, Shop
@@ -108,15 +109,9 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     rows = [row for row, _ in prepared]
     result = IngestResult()
     result.customer_ids |= _resolve_customers(session, shop, prepared, now)
-    previous_owner = {
-        external_id: customer_id
-        for external_id, customer_id in select_in(
-            session,
-            select(orders.c.external_id, orders.c.customer_id).where(orders.c.shop_id == shop.id),
-            orders.c.external_id,
-            [row["external_id"] for row in rows],
-        )
-    }
+    previous_owner = stored_by_external_id(
+        session, orders, shop.id, [row["external_id"] for row in rows], "customer_id"
+    )
     written = upsert_rows(
         session, orders, rows,
         key=("shop_id", "external_id"), version="updated_at",
@@ -167,14 +162,7 @@ def _resolve_customers(session: Session, shop: Shop, prepared: list, now) -> set
     """
     rows = [row for row, _ in prepared]
     by_reference = {row["customer_external_id"] for row in rows if row["customer_external_id"]}
-    known = dict(
-        select_in(
-            session,
-            select(customers.c.external_id, customers.c.id).where(customers.c.shop_id == shop.id),
-            customers.c.external_id,
-            sorted(by_reference),
-        )
-    )
+    known = stored_by_external_id(session, customers, shop.id, by_reference, "id")
     guest_rows = [(row, record) for row, record in prepared
                   if not row["customer_external_id"] and row["email"]]  # fmt: skip
     by_email = owners_by_email(session, shop.id, {row["email"] for row, _ in guest_rows})
@@ -348,17 +336,7 @@ def upsert_order_lines(
 
 def _write_lines(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
     order_external_ids = sorted({row["order_external_id"] for row in rows})
-    owner = {
-        external_id: (order_id, customer_id)
-        for external_id, order_id, customer_id in select_in(
-            session,
-            select(orders.c.external_id, orders.c.id, orders.c.customer_id).where(
-                orders.c.shop_id == shop.id
-            ),
-            orders.c.external_id,
-            order_external_ids,
-        )
-    }
+    owner = stored_by_external_id(session, orders, shop.id, order_external_ids, "id", "customer_id")
     for row in rows:
         row["order_id"] = owner.get(row["order_external_id"], (None, None))[0]
     stored = {

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors import records
 from sync.ingest import normalise as clean
 from sync.ingest.customers import newest_by_key
 from sync.ingest.result import IngestResult
-from sync.ingest.writer import batch_size_for, batches, naive_now, select_in, upsert_rows
+from sync.ingest.writer import (
+    batch_size_for,
+    batches,
+    naive_now,
+    stored_by_external_id,
+    upsert_rows,
+)
 from sync.store import Product, Shop
 
 products = Product.__table__
@@ -57,15 +62,9 @@ def upsert_products(
         now = naive_now()
         rows = newest_by_key([product_row(shop, record, now) for record in batch],
                              "external_id", "updated_at")  # fmt: skip
-        existing = {
-            external_id
-            for (external_id,) in select_in(
-                session,
-                select(products.c.external_id).where(products.c.shop_id == shop.id),
-                products.c.external_id,
-                [row["external_id"] for row in rows],
-            )
-        }
+        existing = stored_by_external_id(
+            session, products, shop.id, [row["external_id"] for row in rows]
+        )
         written = upsert_rows(
             session, products, rows,
             key=("shop_id", "external_id"), version="updated_at",

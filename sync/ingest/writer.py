@@ -115,6 +115,18 @@ def in_filters(session: Session, column_, values: Sequence) -> Iterator:
         yield column_.in_(part)
 
 
+def stored_by_external_id(session: Session, table, shop_id: int, external_ids, *columns) -> dict:
+    """{external_id: value} for the shop's stored rows among `external_ids`; the value is the
+    one column asked for, a tuple of several, or None when only presence matters."""
+    statement = select(table.c.external_id, *(table.c[name] for name in columns)).where(
+        table.c.shop_id == shop_id
+    )
+    found = select_in(session, statement, table.c.external_id, sorted(set(external_ids)))
+    if len(columns) == 1:
+        return {row[0]: row[1] for row in found}
+    return {row[0]: (tuple(row[1:]) if columns else None) for row in found}
+
+
 def select_in(session: Session, statement, column_, values: Sequence) -> list:
     """Rows of `statement` filtered by `column_ IN values`: on PostgreSQL one statement with
     one array parameter (rendering thousands of IN parameters cost more than the lookup), on
