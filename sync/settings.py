@@ -31,6 +31,9 @@ class Settings:
     previous_secret_keys: tuple[str, ...] = ()
     queue_name: str = "cible"
     job_retries: int = 3
+    # The base URL shops and browsers reach this server at (https in production): install
+    # callbacks, webhook addresses and the storefront loader's URL are built from it.
+    public_url: str = "http://127.0.0.1:5000"
 
     @property
     def production(self) -> bool:
@@ -75,6 +78,7 @@ ENVIRONMENT = {
     "CIBLE_PREVIOUS_SECRET_KEYS": "previous_secret_keys",
     "CIBLE_QUEUE_NAME": "queue_name",
     "CIBLE_JOB_RETRIES": "job_retries",
+    "CIBLE_PUBLIC_URL": "public_url",
 }
 
 
