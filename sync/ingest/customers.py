@@ -24,7 +24,7 @@ from sync.ingest.writer import (
     naive_now,
     select_in,
     stored_by_external_id,
-    upsert_rows,
+    write_new_and_stored,
 )
 from sync.segments.evaluate import forget_members
 from sync.store import SUBSCRIPTION_STATUSES, Cart, Customer, Order, Shop
@@ -140,8 +140,8 @@ def upsert_customers(
 def _write_customers(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
     keys = [row["external_id"] for row in rows]
     existing = stored_by_external_id(session, customers, shop.id, keys)
-    written = upsert_rows(
-        session, customers, rows,
+    written = write_new_and_stored(
+        session, customers, rows, [row["external_id"] not in existing for row in rows],
         key=("shop_id", "external_id"), version="updated_at",
         compare=PROFILE_COLUMNS, update=PROFILE_COLUMNS + ("ingested_at",),
         returning=("id", "external_id", "email"),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from connectors import records
 from sync.ingest import normalise as clean
 from sync.ingest.customers import EMPTY_STATISTICS, newest_by_key
-from sync.ingest.result import IngestResult
+from sync.ingest.result import IngestError, IngestResult
 from sync.ingest.statistics import recompute_customer_statistics
 from sync.ingest.writer import (
     analyze_if_grown,
@@ -23,6 +23,7 @@ from sync.ingest.writer import (
     select_in,
     stored_by_external_id,
     upsert_rows,
+    write_new_and_stored,
 )
 from sync.store import CHANNELS, ORDER_STATUSES, Customer, Order, OrderLine, Shop
 
@@ -63,8 +64,24 @@ def order_row(shop: Shop, record: records.Order, now) -> dict:
     }
 
 
+class LineRefuser(clean.Refuser):
+    """A Refuser naming the line as `order/line key`, formatted only when a line is refused
+    (lines are most of a load: one f-string per line is measurable)."""
+
+    __slots__ = ("line_key",)
+
+    def __init__(self, shop_domain: str, order_external_id: object, line_key: object):
+        super().__init__(shop_domain, "order line", order_external_id)
+        self.line_key = line_key
+
+    def __call__(self, reason: str) -> IngestError:
+        return IngestError(
+            self.shop_domain, self.kind, f"{self.external_id}/{self.line_key}", reason
+        )
+
+
 def line_row(shop: Shop, line: records.OrderLine, order_external_id: object) -> dict:
-    refuse = clean.Refuser(shop.domain, "order line", f"{order_external_id}/{line.line_key}")
+    refuse = LineRefuser(shop.domain, order_external_id, line.line_key)
     quantity = clean.integer(line.quantity, refuse, "quantity", default=1)
     if quantity < 0:
         raise refuse(f"quantity {quantity} is negative")
@@ -112,8 +129,8 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     previous_owner = stored_by_external_id(
         session, orders, shop.id, [row["external_id"] for row in rows], "customer_id"
     )
-    written = upsert_rows(
-        session, orders, rows,
+    written = write_new_and_stored(
+        session, orders, rows, [row["external_id"] not in previous_owner for row in rows],
         key=("shop_id", "external_id"), version="updated_at",
         compare=ORDER_COLUMNS, update=ORDER_COLUMNS + ("ingested_at",),
         returning=("id", "external_id", "customer_id"),
@@ -284,8 +301,9 @@ def _replace_lines(
         session.execute(
             delete(order_lines).where(order_lines.c.shop_id == shop.id).where(condition)
         )
-    upsert_rows(
-        session, order_lines, rows,
+    is_new = [row["order_external_id"] not in may_have_lines for row in rows]
+    write_new_and_stored(
+        session, order_lines, rows, is_new,
         key=("shop_id", "order_external_id", "line_key"), version=None,
         compare=LINE_COLUMNS, update=LINE_COLUMNS, returning=(),
     )  # fmt: skip

@@ -14,11 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Integer,
     and_,
     any_,
+    bindparam,
     case,
-    cast,
     delete,
     func,
     insert,
@@ -30,7 +31,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
 
 from sync.segments.compile import (
     ABANDON_AFTER,
@@ -155,26 +159,69 @@ def shop_segments(session: Session, shop_id: int, only_time_relative: bool = Fal
 def evaluate_segment(session: Session, segment: Segment, now: datetime) -> Evaluation:
     """Apply the segment's current membership in the caller's transaction."""
     at = utc_naive(now).replace(microsecond=0)
-    session.execute(select(Segment.id).where(Segment.id == segment.id).with_for_update())
+    # Locked and re-read: the count and fingerprint compared below must be the stored ones,
+    # not what this session loaded before another worker changed them.
+    session.execute(
+        select(Segment)
+        .where(Segment.id == segment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     shop = session.get(Shop, segment.shop_id)
     matches = compile_segment(from_json(segment.ast), shop, at, dialect_of(session))
     if dialect_of(session) == "postgresql":
-        entered, exited = _apply_postgresql(session, segment.id, matches, at)
+        _without_jit(session)
+        if _unchanged(session, segment, matches):
+            # The usual case: incremental re-checks already applied every data change.
+            _record_size(session, segment, segment.member_count, 0, 0, at)
+            segment.last_evaluated_at = at
+            session.flush()
+            return Evaluation(segment.id, segment.name, segment.member_count, 0, 0, at)
+        size, entered, exited, fingerprint = _apply_postgresql(session, segment.id, matches, at)
+        segment.members_fingerprint = fingerprint
         if entered + exited >= REANALYZE_AFTER:
             # Fresh statistics after a large change (a first materialisation), so the
             # next evaluations plan the membership difference with the right sizes.
             session.execute(text("ANALYZE segment_members"))
     else:
         entered, exited = _apply_portable(session, segment.id, matches, at)
-    size = session.scalar(
-        select(func.count())
-        .select_from(SegmentMember)
-        .where(SegmentMember.segment_id == segment.id)
-    )
+        if entered or exited:
+            segment.members_fingerprint = None  # no 64-bit hash to keep it with on SQLite
+        size = session.scalar(
+            select(func.count())
+            .select_from(SegmentMember)
+            .where(SegmentMember.segment_id == segment.id)
+        )
     _record_size(session, segment, size, entered, exited, at)
     segment.last_evaluated_at = at
     session.flush()
     return Evaluation(segment.id, segment.name, size, entered, exited, at)
+
+
+def member_fingerprint(ids) -> ColumnElement:
+    """XOR of a 64-bit hash of each id (0 for none): the same set gives the same value, and
+    XOR being its own inverse, adding or removing a member updates it in place. Two
+    different sets of the same size share it by chance only (about 1 in 2**64)."""
+    return func.coalesce(func.bit_xor(func.hashint8extended(ids, 0)), 0)
+
+
+def _without_jit(session: Session) -> None:
+    """JIT compilation pays for itself on long analytical queries, not here: compiling a
+    membership statement costs tens of ms, more than the rows it would speed up."""
+    session.execute(text("SET LOCAL jit = off"))
+
+
+def _unchanged(session: Session, segment: Segment, matches) -> bool:
+    """Whether the matching customers are exactly the stored members, by their count and
+    fingerprint: one pass over the query, as cheap as counting it, instead of a full join
+    with the stored members. A segment without a known fingerprint is never unchanged."""
+    if segment.members_fingerprint is None:
+        return False
+    found = matches.subquery()
+    count, fingerprint = session.execute(
+        select(func.count(), member_fingerprint(found.c.id)).select_from(found)
+    ).one()
+    return (count, fingerprint) == (segment.member_count, segment.members_fingerprint)
 
 
 def _record_size(session, segment, size, entered, exited, at) -> None:
@@ -186,21 +233,31 @@ def _record_size(session, segment, size, entered, exited, at) -> None:
     )
 
 
-def _apply_postgresql(session: Session, segment_id: int, matches, at) -> tuple[int, int]:
-    """One statement: the query runs once and one full join with the stored members
-    yields the difference; leavers are deleted, newcomers inserted, both logged."""
+def _apply_postgresql(session: Session, segment_id: int, matches, at) -> tuple[int, int, int, int]:
+    """One statement, one pass: the query runs once and one full join with the stored
+    members is folded into three figures (the new size, the ids entering, the ids leaving)
+    rather than materialised row by row; leavers are deleted, newcomers inserted, both
+    logged. Returns (size, entered, exited, fingerprint of the new members)."""
     found = matches.cte("matches")
     current = (
         select(SegmentMember.customer_id)
         .where(SegmentMember.segment_id == segment_id)
         .cte("current_members")
     )
+    ids = postgresql.ARRAY(BigInteger)
     diff = (
-        select(found.c.id.label("entering"), current.c.customer_id.label("leaving"))
+        select(
+            func.count(found.c.id).label("size"),
+            member_fingerprint(found.c.id).label("fingerprint"),
+            func.array_agg(aggregate_order_by(found.c.id, found.c.id))
+            .filter(current.c.customer_id.is_(None))
+            .label("entering"),
+            func.array_agg(current.c.customer_id).filter(found.c.id.is_(None)).label("leaving"),
+        )
         .select_from(found.join(current, current.c.customer_id == found.c.id, full=True))
-        .where(or_(found.c.id.is_(None), current.c.customer_id.is_(None)))
         .cte("diff")
     )
+    none = literal([], ids)
     gone = (
         delete(SegmentMember)
         .where(
@@ -208,28 +265,17 @@ def _apply_postgresql(session: Session, segment_id: int, matches, at) -> tuple[i
             # = ANY(one array of the leavers): index lookups driven by the (usually small)
             # difference, whatever the planner believes about the members table.
             SegmentMember.customer_id
-            == any_(
-                func.coalesce(
-                    cast(
-                        select(func.array_agg(diff.c.leaving))
-                        .where(diff.c.leaving.is_not(None))
-                        .scalar_subquery(),
-                        postgresql.ARRAY(BigInteger),
-                    ),
-                    literal([], postgresql.ARRAY(BigInteger)),
-                )
-            ),
+            == any_(func.coalesce(select(diff.c.leaving).scalar_subquery(), none)),
         )
         .returning(SegmentMember.customer_id)
         .cte("gone")
     )
+    entering = func.unnest(func.coalesce(diff.c.entering, none)).label("customer_id")
     new = (
         insert(SegmentMember)
         .from_select(
             ["segment_id", "customer_id", "since"],
-            select(literal(segment_id), diff.c.entering, literal(at)).where(
-                diff.c.entering.is_not(None)
-            ),
+            select(literal(segment_id), entering, literal(at, DateTime())).select_from(diff),
         )
         .returning(SegmentMember.customer_id)
         .cte("new")
@@ -247,11 +293,13 @@ def _apply_postgresql(session: Session, segment_id: int, matches, at) -> tuple[i
         .cte("logged")
     )
     counts = select(
+        select(diff.c.size).scalar_subquery(),
         func.coalesce(func.sum(case((logged.c.kind == "entered", 1), else_=0)), 0).cast(Integer),
         func.coalesce(func.sum(case((logged.c.kind == "exited", 1), else_=0)), 0).cast(Integer),
+        select(diff.c.fingerprint).scalar_subquery(),
     )
-    entered, exited = session.execute(counts).one()
-    return entered, exited
+    size, entered, exited, fingerprint = session.execute(counts).one()
+    return size, entered, exited, fingerprint
 
 
 def _apply_portable(session: Session, segment_id: int, matches, at) -> tuple[int, int]:
@@ -310,12 +358,36 @@ def evaluate_customers(
     if not ids:
         return {}
     at = utc_naive(now).replace(microsecond=0)
-    segments = session.scalars(shop_segments(session, shop.id).with_for_update()).all()
+    segments = session.scalars(
+        shop_segments(session, shop.id).with_for_update().execution_options(populate_existing=True)
+    ).all()
     if not segments:
         return {}
     dialect = dialect_of(session)
     statement = _recheck_statement(shop, segments, at, dialect, ids)
     values = {CUSTOMER_IDS: ids, ABANDONED_BEFORE: at - ABANDON_AFTER}
+    if dialect == "postgresql":
+        changes, flips = _recheck_postgresql(session, segments, statement, values, at)
+        for segment in segments:
+            if segment.id in changes:
+                came, went = changes[segment.id]
+                segment.member_count = segment.member_count + came - went
+                if segment.members_fingerprint is not None:
+                    segment.members_fingerprint ^= flips[segment.id]
+        if changes:
+            session.execute(
+                insert(SegmentSize),
+                [
+                    {"segment_id": s, "at": at, "size": segment_sizes, "entered": e, "exited": x}
+                    for s, (e, x), segment_sizes in (
+                        (segment.id, changes[segment.id], segment.member_count)
+                        for segment in segments
+                        if segment.id in changes
+                    )
+                ],
+            )
+        session.flush()
+        return changes
     wanted = {tuple(row) for row in session.execute(statement, values)}
     stored = {
         tuple(row)
@@ -352,18 +424,102 @@ def evaluate_customers(
         went = sum(1 for s, _ in leaving if s == segment.id)
         if came or went:
             changes[segment.id] = (came, went)
+            segment.members_fingerprint = None  # no 64-bit hash to keep it with on SQLite
             _record_size(session, segment, segment.member_count + came - went, came, went, at)
     session.flush()
     return changes
 
 
+def _recheck_postgresql(session: Session, segments, wanted, values, at) -> dict:
+    """One statement for every segment and every re-checked customer: the wanted pairs
+    (segment, customer) against the stored ones, leavers deleted, newcomers inserted, both
+    logged, and the counts per segment returned: one round trip whatever the number of
+    segments and customers."""
+    found = wanted.cte("wanted")
+    segment_ids = [segment.id for segment in segments]
+    stored = (
+        select(SegmentMember.segment_id, SegmentMember.customer_id)
+        .where(
+            SegmentMember.segment_id
+            == any_(bindparam("recheck_segments", segment_ids, type_=postgresql.ARRAY(BigInteger))),
+            SegmentMember.customer_id
+            == any_(bindparam(CUSTOMER_IDS, type_=postgresql.ARRAY(BigInteger))),
+        )
+        .cte("stored")
+    )
+    diff = (
+        select(
+            found.c.segment_id.label("in_segment"),
+            found.c.customer_id.label("in_customer"),
+            stored.c.segment_id.label("out_segment"),
+            stored.c.customer_id.label("out_customer"),
+        )
+        .select_from(
+            found.join(
+                stored,
+                and_(
+                    stored.c.segment_id == found.c.segment_id,
+                    stored.c.customer_id == found.c.customer_id,
+                ),
+                full=True,
+            )
+        )
+        .where(or_(found.c.segment_id.is_(None), stored.c.segment_id.is_(None)))
+        .cte("diff")
+    )
+    gone = (
+        delete(SegmentMember)
+        .where(
+            SegmentMember.segment_id == diff.c.out_segment,
+            SegmentMember.customer_id == diff.c.out_customer,
+        )
+        .returning(SegmentMember.segment_id, SegmentMember.customer_id)
+        .cte("gone")
+    )
+    new = (
+        insert(SegmentMember)
+        .from_select(
+            ["segment_id", "customer_id", "since"],
+            select(diff.c.in_segment, diff.c.in_customer, literal(at, DateTime())).where(
+                diff.c.in_segment.is_not(None)
+            ),
+        )
+        .returning(SegmentMember.segment_id, SegmentMember.customer_id)
+        .cte("new")
+    )
+    logged = (
+        insert(SegmentEvent)
+        .from_select(
+            ["segment_id", "customer_id", "kind", "at"],
+            union_all(
+                select(new.c.segment_id, new.c.customer_id, literal("entered"), literal(at)),
+                select(gone.c.segment_id, gone.c.customer_id, literal("exited"), literal(at)),
+            ),
+        )
+        .returning(SegmentEvent.segment_id, SegmentEvent.customer_id, SegmentEvent.kind)
+        .cte("logged")
+    )
+    counts = select(
+        logged.c.segment_id,
+        func.sum(case((logged.c.kind == "entered", 1), else_=0)).cast(Integer),
+        func.sum(case((logged.c.kind == "exited", 1), else_=0)).cast(Integer),
+        # Entering and leaving ids both flip the fingerprint (XOR is its own inverse).
+        member_fingerprint(logged.c.customer_id),
+    ).group_by(logged.c.segment_id)
+    rows = session.execute(counts, values).all()
+    changes = {segment_id: (entered, exited) for segment_id, entered, exited, _ in rows}
+    return changes, {segment_id: flip for segment_id, _, _, flip in rows}
+
+
 def _recheck_statement(shop: Shop, segments, at: datetime, dialect: str, ids):
     """All the shop's segments as one statement of (segment id, customer id), built once
     per day and segment version and then run with other customer ids and times."""
+    shared = dialect == "postgresql" and len(ids) >= SHARED_LOOKUP_FROM
     key = (
         shop.id,
         shop.timezone,
         dialect,
+        shared,
         local_today(at, shop.timezone),
         tuple((s.id, s.query, s.updated_at) for s in segments),
     )
@@ -371,17 +527,32 @@ def _recheck_statement(shop: Shop, segments, at: datetime, dialect: str, ids):
     if statement is None:
         if len(_RECHECK_STATEMENTS) >= 256:
             _RECHECK_STATEMENTS.clear()
+        # Each segment's own select with its columns replaced, rather than `id IN (...)`
+        # around it: one join level less for the planner, per segment and run.
         selects = [
-            select(literal(s.id).label("segment_id"), Customer.id.label("customer_id")).where(
-                Customer.id.in_(compile_segment(from_json(s.ast), shop, at, dialect, ids))
+            compile_segment(from_json(s.ast), shop, at, dialect, ids).with_only_columns(
+                literal(s.id, BigInteger).label("segment_id"), Customer.id.label("customer_id")
             )
             for s in segments
         ]
+        if shared:
+            # The re-checked customers' rows are read once (one index lookup each) into a
+            # CTE that every segment's conditions then read, instead of once per segment.
+            # For a handful of customers the per-segment lookups are cheaper than the CTE.
+            touched = (
+                select(Customer)
+                .where(Customer.shop_id == shop.id, id_in(Customer.id, ids, dialect))
+                .cte("touched")
+            )
+            adapter = ClauseAdapter(touched)
+            selects = [adapter.traverse(each) for each in selects]
         statement = _RECHECK_STATEMENTS[key] = union_all(*selects)
     return statement
 
 
 _RECHECK_STATEMENTS: dict = {}
+# Re-checked customers from which their rows are read once for all segments (PostgreSQL).
+SHARED_LOOKUP_FROM = 20
 
 
 # ---- customers leaving the shop ------------------------------------------------------
@@ -410,7 +581,8 @@ def forget_members(session: Session, customer_ids) -> None:
                 select(SegmentMember.segment_id).where(SegmentMember.customer_id.in_(ids))
             )
         )
-        .values(member_count=Segment.member_count - leaving)
+        # Their member rows go by cascade, unseen: the fingerprint is unknown from now on.
+        .values(member_count=Segment.member_count - leaving, members_fingerprint=None)
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -44,6 +45,11 @@ class Segment(Base):
     # Time alone moves customers in or out: re-evaluated daily at the shop's midnight.
     time_relative: Mapped[bool] = mapped_column(Boolean, default=False)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
+    # XOR of a 64-bit hash of every member's id (PostgreSQL's hashint8extended), kept with
+    # every change of the members (migration 0006); NULL when unknown (SQLite, customers
+    # deleted). A full evaluation whose matches have the same count and fingerprint has
+    # nothing to apply and skips the membership difference (sync.segments.evaluate).
+    members_fingerprint: Mapped[int | None] = mapped_column(BigInteger)
     last_evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,105 @@
+"""The speed paths of ingest keep the rules: new rows COPYed straight into their table fall
+back to the versioned upsert when another writer stored one meanwhile, commits of ingested
+data do not wait for the disk (PostgreSQL), and the lean schema of migration 0006 is what
+the models declare (both backends)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from connectors import records as r
+from sync.ingest import upsert_customers, upsert_orders, writer
+from sync.ingest.customers import PROFILE_COLUMNS, customer_row
+from sync.ingest.normalise import ShopFacts
+from sync.store import Customer, Order, OrderLine
+
+T0 = datetime(2024, 5, 1, 10, 0)
+
+
+def test_a_row_stored_meanwhile_sends_the_batch_through_the_upsert(db, shop, backend, monkeypatch):
+    if backend != "postgresql":
+        pytest.skip("the direct COPY is PostgreSQL only")
+    monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
+    upsert_customers(db, shop, [r.Customer("c1", first_name="Newer", created_at=T0,
+                                           updated_at=T0 + timedelta(days=1))])  # fmt: skip
+    facts = ShopFacts.of(shop)
+    rows = [
+        customer_row(facts, r.Customer(external_id, first_name="Older", created_at=T0), T0)
+        for external_id in ("c1", "c2")
+    ]
+    # As if c1 had looked absent to this writer: the COPY meets the unique key.
+    assert writer.copy_new_rows(db, Customer.__table__, [dict(row) for row in rows]) is None
+    written = writer.write_new_and_stored(
+        db, Customer.__table__, rows, [True, True],
+        key=("shop_id", "external_id"), version="updated_at",
+        compare=PROFILE_COLUMNS, update=PROFILE_COLUMNS + ("ingested_at",),
+        returning=("id", "external_id", "email"),
+    )  # fmt: skip
+    # The session is still usable; the stale c1 changed nothing, c2 was inserted.
+    assert [row.external_id for row in written] == ["c2"]
+    names = dict(db.execute(select(Customer.external_id, Customer.first_name)).all())
+    assert names == {"c1": "Newer", "c2": "Older"}
+
+
+def test_new_orders_and_lines_copied_directly_keep_their_ids_and_statistics(
+    db, shop, backend, monkeypatch
+):
+    monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
+    upsert_customers(db, shop, [r.Customer("c1", created_at=T0)])
+    sales = [
+        r.Order(f"o{n}", created_at=T0 + timedelta(hours=n), customer_external_id="c1",
+                total=Decimal("5"), lines=[r.OrderLine("1", sku="A"), r.OrderLine("2")])
+        for n in range(3)
+    ]  # fmt: skip
+    result = upsert_orders(db, shop, sales)
+    assert result.inserted == 3 and result.customer_ids
+    linked = db.execute(
+        select(OrderLine.order_id, Order.id)
+        .join(Order, Order.external_id == OrderLine.order_external_id)
+        .where(OrderLine.shop_id == shop.id)
+    ).all()
+    assert len(linked) == 6 and all(line_order == order for line_order, order in linked)
+    customer = db.scalar(select(Customer).where(Customer.external_id == "c1"))
+    assert (customer.orders_count, customer.total_spent) == (3, Decimal("15.00"))
+    # New rows after the copied ones still get fresh ids from the same sequence.
+    upsert_orders(db, shop, [r.Order("o9", created_at=T0, customer_external_id="c1")])
+    assert db.scalar(select(func.count(func.distinct(Order.id)))) == 4
+
+
+def test_ingest_commits_without_waiting_for_the_disk(db, shop, backend):
+    if backend != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting")
+    upsert_customers(db, shop, [r.Customer("c1", created_at=T0)])
+    assert db.scalar(text("SHOW synchronous_commit")) == "off"
+    db.commit()
+    # SET LOCAL: the next transaction is back to the server's setting.
+    assert db.scalar(text("SHOW synchronous_commit")) == "on"
+
+
+def indexes(inspector, table: str) -> dict:
+    """Named indexes of `table` (PostgreSQL also lists unique constraints' own indexes)."""
+    return {
+        index["name"]: index.get("dialect_options", {})
+        for index in inspector.get_indexes(table)
+        if "duplicates_constraint" not in index
+    }
+
+
+def test_the_migrated_schema_is_the_lean_one_the_models_declare(db):
+    inspector = inspect(db.get_bind())
+    assert inspector.get_foreign_keys("order_lines") == []
+    line_indexes = set(indexes(inspector, "order_lines"))
+    assert (
+        line_indexes
+        == {index.name for index in OrderLine.__table__.indexes}
+        == {"ix_order_lines_shop_category_order", "ix_order_lines_order_id"}
+    )
+    order_indexes = indexes(inspector, "orders")
+    assert set(order_indexes) == {index.name for index in Order.__table__.indexes}
+    for name in ("ix_orders_shop_customer_external_id", "ix_orders_shop_email"):
+        where = " ".join(str(value) for value in order_indexes[name].values())
+        assert "customer_id IS NULL" in where, (name, order_indexes[name])
