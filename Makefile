@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_SHOP ?= demo.cible.local
 
-.PHONY: demo test lint bench-ingest clean
+.PHONY: demo test lint bench-ingest translations screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ lint: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+# Admin texts: extract, merge into the .po files (translate the new entries there), compile
+# the .mo files (committed; tests/admin/test_i18n.py checks they match the .po files).
+TRANSLATIONS := plugin_app/translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k _l -k lazy_gettext --no-location \
+		--sort-output --project Cible -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+# Screenshots of the admin pages into docs/screenshots/ (Playwright + Debian's chromium).
+screenshots: $(STAMP)
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3 .pytest_cache

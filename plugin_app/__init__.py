@@ -33,13 +33,19 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["cible.sessions"] = session_factory(settings.resolved_database_url())
 
-    from plugin_app import db, errors, health
+    from plugin_app import db, errors, health, i18n
     from plugin_app.admin import admin
     from plugin_app.api import api
+    from plugin_app.storefront import storefront
 
     db.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(admin)
     app.register_blueprint(api)
+    app.register_blueprint(storefront)
+    from plugin_app import demo_store  # /demo/store, served outside production only
+
+    demo_store.init_app(app)
     return app

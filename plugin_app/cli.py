@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from plugin_app import create_app
-from plugin_app.commands import admin_link, db, demo, importing, jobs, segments, shops
+from plugin_app.commands import admin_link, campaigns, db, demo, importing, jobs, segments, shops
 
 cli = FlaskGroup(
     create_app=create_app,
@@ -18,6 +18,7 @@ for command in (
     importing.import_csv_command,
     demo.demo_data,
     segments.segment,
+    campaigns.campaign,
     jobs.worker,
     jobs.jobs,
     admin_link.admin_link,

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sync.demo.campaigns import add_demo_campaigns, at_noon
 from sync.demo.generate import DemoGenerator
 from sync.ingest import upsert_carts, upsert_customers, upsert_orders, upsert_products
 from sync.shops import create_shop, normalise_domain
@@ -107,6 +108,9 @@ def build_demo_shop(
                     seconds=time.perf_counter() - started,
                 )
             )
+    # The storefront's demo campaigns (welcome, cart, birthday, VIP), live: /demo/store.
+    counts["campaigns"] = add_demo_campaigns(session, shop, at_noon(now))
+    session.commit()
     return {
         **counts,
         "products": len(products),

@@ -318,6 +318,14 @@ class StorefrontEvent(Base):
         Index("ix_storefront_events_shop_kind_occurred", "shop_id", "kind", "occurred_at"),
         Index("ix_storefront_events_customer_occurred", "customer_id", "occurred_at"),
         Index("ix_storefront_events_visitor", "visitor_id"),
+        # campaign_events(campaign:, type:, since:) in segments (migration 0004).
+        Index(
+            "ix_storefront_events_shop_campaign_kind_date",
+            "shop_id",
+            "campaign",
+            "kind",
+            "occurred_date",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -332,6 +340,9 @@ class StorefrontEvent(Base):
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     occurred_date: Mapped[date | None] = mapped_column(Date)
+    # Impressions, clicks, closes, submissions: the campaign's public id and variant key.
+    campaign: Mapped[str | None] = mapped_column(String(32))
+    variant: Mapped[str | None] = mapped_column(String(32))
 
 
 class WebhookDelivery(Base):

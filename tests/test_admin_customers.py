@@ -151,7 +151,8 @@ def test_list_shows_customers_with_their_figures(live_server, browser, db, shop)
     assert "12 mars 2026" in page
     assert '<span class="badge">vip</span>' in page
     assert '<span class="badge">newsletter</span>' in page
-    assert '<span class="badge badge--info">Guest</span>' in page
+    # The shop is French and the client names no language: the page is in French.
+    assert '<span class="badge badge--info">Invité</span>' in page
     assert f'href="/admin/customers/{marie.id}"' in page
     assert 'data-total="2"' in page
     assert response.headers["Cache-Control"] == "no-store"

@@ -46,6 +46,8 @@ def api(live_server, shop_with_customers):
     opened = client.get(f"{live_server}/admin/?shop={shop_with_customers.domain}", timeout=10)
     assert opened.status_code == 200
     client.base = f"{live_server}/api/v1"
+    # Writes with a session carry its CSRF token (plugin_app/admin/csrf.py).
+    client.headers["X-CSRF-Token"] = client.get(f"{client.base}/session").json()["csrf_token"]
     return client
 
 
@@ -153,6 +155,9 @@ def test_another_shops_segment_is_invisible(api, db, live_server):
     db.commit()
     theirs = requests.Session()
     theirs.get(f"{live_server}/admin/?shop=autre.example.fr", timeout=10)
+    theirs.headers["X-CSRF-Token"] = theirs.get(f"{live_server}/api/v1/session").json()[
+        "csrf_token"
+    ]
     made = theirs.post(
         f"{live_server}/api/v1/segments", json={"name": "Tous", "query": "number_of_orders >= 0"}
     ).json()

@@ -1,4 +1,4 @@
-"""Admin pages merchants use: customers and their history (later: segments, campaigns)."""
+"""Admin pages merchants use: home, segments, campaigns, customers and settings."""
 
 from flask import Blueprint
 
@@ -7,8 +7,30 @@ admin = Blueprint(
 )
 
 # The modules below attach their hooks and views to `admin` when imported.
-from plugin_app.admin import auth, context, customers, home, problems  # noqa: E402
+from plugin_app.admin import (  # noqa: E402
+    auth,
+    campaigns,
+    context,
+    csrf,
+    customers,
+    home,
+    page_policy,
+    problems,
+    segments,
+    settings,
+)
 
 problems.init_blueprint(admin)
 
-__all__ = ["admin", "auth", "context", "customers", "home"]
+__all__ = [
+    "admin",
+    "auth",
+    "campaigns",
+    "context",
+    "csrf",
+    "customers",
+    "home",
+    "page_policy",
+    "segments",
+    "settings",
+]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g
+from flask_babel import lazy_gettext as _l
 
 from plugin_app.admin import admin
+from plugin_app.admin.csrf import csrf_token
 from plugin_app.admin.formats import ShopFormats, formats_for
-
-# Before a shop is chosen (the shop picker, error pages) figures are written in English.
-NO_SHOP_FORMATS = ShopFormats(language="en", currency="EUR", zone="UTC")
+from plugin_app.i18n import LANGUAGE_NAMES, current_language
 
 
 def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
@@ -27,11 +27,27 @@ def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
     return window
 
 
+KIND_NAMES = {
+    "popup": _l("Popup"),
+    "slide_in": _l("Slide-in"),
+    "banner": _l("Banner"),
+    "inline": _l("Inline content"),
+}
+
+
 @admin.context_processor
 def admin_context() -> dict:
     shop = g.get("shop")
+    language = current_language()
     return {
         "shop": shop,
-        "fmt": formats_for(shop) if shop is not None else NO_SHOP_FORMATS,
+        "fmt": formats_for(shop, language)
+        if shop is not None
+        else ShopFormats(language=language, currency="EUR", zone="UTC"),
         "page_window": page_window,
+        "csrf_token": csrf_token,
+        "language_names": LANGUAGE_NAMES,
+        "kind_names": KIND_NAMES,
+        # The campaigns pages appear once the campaign API they use is installed.
+        "has_campaigns": "admin.campaigns" in current_app.view_functions,
     }

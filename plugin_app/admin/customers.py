@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from plugin_app import db
 from plugin_app.admin import admin
 from plugin_app.admin.auth import current_shop
+from plugin_app.admin.history import customer_segments_and_campaigns
 from plugin_app.admin.problems import render_problem
 from plugin_app.admin.queries import (
     DEFAULT_SORT,
@@ -94,6 +96,7 @@ def customer(customer_id: int):
         abort(404, description=f"There is no customer #{customer_id} in {shop.domain}.")
     orders, orders_total = customer_orders(session, shop.id, found.id)
     carts = customer_carts(session, shop.id, found.id)
+    memberships, campaigns = customer_segments_and_campaigns(session, shop.id, found.id)
     return render_template(
         "admin/customer.html",
         active="customers",
@@ -102,6 +105,8 @@ def customer(customer_id: int):
         orders_total=orders_total,
         carts=[(cart, cart_state(cart)) for cart in carts],
         preferences=_preferences(found.attributes),
+        memberships=memberships,
+        campaign_history=campaigns,
     )
 
 
@@ -114,7 +119,7 @@ def _preferences(attributes) -> list[tuple[str, str]]:
         if value is None or value == "" or value == [] or value == {}:
             continue
         if isinstance(value, bool):
-            text = "Yes" if value else "No"
+            text = _("Yes") if value else _("No")
         elif isinstance(value, list):
             text = ", ".join(str(item) for item in value)
         else:

@@ -1,8 +1,9 @@
-"""Money, numbers and dates written the way the shop's merchant reads them (French or English).
+"""Money, numbers and dates written the way the merchant reads them (French or English).
 
-Small on purpose: two languages, the currencies shops use most, and the shop's time zone.
-Issue 7 brings Flask-Babel for the interface text; these functions stay the single place
-where a figure or a date becomes text, so pages and exports agree.
+Babel's CLDR data does the work (grouping, decimal marks, currency placement, month
+names); these functions stay the single place where a figure or a date becomes text, so
+pages, charts and exports agree. The language is the admin's (plugin_app/i18n.py); the
+currency and the time zone are the shop's.
 """
 
 from __future__ import annotations
@@ -12,34 +13,12 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# French groups digits with a narrow no-break space and puts a no-break space before the
-# currency sign (CLDR fr), so "1 234,50 €" never breaks across lines.
-FR_GROUP = "\u202f"
-FR_BEFORE_SYMBOL = "\u00a0"
+from babel.dates import format_date as babel_date
+from babel.dates import format_time as babel_time
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_symbol
 
-SYMBOLS = {
-    "EUR": "€",
-    "USD": "$",
-    "GBP": "£",
-    "JPY": "¥",
-    "CAD": "CA$",
-    "AUD": "A$",
-    "CHF": "CHF",
-    "SEK": "kr",
-    "DKK": "kr",
-    "NOK": "kr",
-    "PLN": "zł",
-}
 # Currencies without minor units (ISO 4217 exponent 0).
 WHOLE_CURRENCIES = {"JPY", "KRW", "CLP", "ISK", "VND", "XOF", "XAF"}
-
-MONTHS = {
-    "fr": (
-        "janv.", "févr.", "mars", "avr.", "mai", "juin",
-        "juil.", "août", "sept.", "oct.", "nov.", "déc.",
-    ),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}  # fmt: skip
 
 
 def language_of(value: str | None) -> str:
@@ -49,28 +28,37 @@ def language_of(value: str | None) -> str:
     return "en"
 
 
-def _grouped(digits: str, separator: str) -> str:
-    groups = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return separator.join(groups)
+def _rounded(value, places: int) -> Decimal:
+    amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return amount + 0  # -0.00 -> 0.00: a rounded-away minus sign is noise
 
 
 def format_number(value, language: str = "en", places: int = 0) -> str:
     """A plain number with the language's grouping and decimal mark: 1 234,5 / 1,234.5."""
     if value is None:
         return ""
-    language = language_of(language)
-    amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    whole, _, fraction = f"{abs(amount):f}".partition(".")
-    if language == "fr":
-        text = _grouped(whole, FR_GROUP) + ("," + fraction if fraction else "")
-    else:
-        text = _grouped(whole, ",") + ("." + fraction if fraction else "")
-    return sign + text
+    amount = _rounded(value, places)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(amount, format=pattern, locale=language_of(language))
+
+
+def format_percent_value(value, language: str = "en", places: int = 1) -> str:
+    """0.0345 -> '3.5%' / '3,5 %'."""
+    if value is None:
+        return ""
+    share = _rounded(Decimal(str(value)) * 100, places) / 100
+    return format_percent(share, locale=language_of(language), decimal_quantization=False)
+
+
+def format_chance(value, language: str = "en") -> str:
+    """A probability as a whole percent, never a false certainty: '> 99%', '< 1%'."""
+    if value is None:
+        return ""
+    if value >= 0.995:
+        return "> " + format_percent_value(0.99, language, 0)
+    if value <= 0.005:
+        return "< " + format_percent_value(0.01, language, 0)
+    return format_percent_value(value, language, 0)
 
 
 def format_money(value, currency: str | None, language: str = "en") -> str:
@@ -80,29 +68,20 @@ def format_money(value, currency: str | None, language: str = "en") -> str:
     language = language_of(language)
     code = (currency or "").upper()
     places = 0 if code in WHOLE_CURRENCIES else 2
-    amount = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    number = format_number(abs(amount), language, places)
-    symbol = SYMBOLS.get(code, code)
-    if not symbol:
-        return sign + number
-    if language == "fr":
-        return f"{sign}{number}{FR_BEFORE_SYMBOL}{symbol}"
-    if symbol[-1].isalpha():
-        return f"{sign}{symbol}\u00a0{number}"
-    return f"{sign}{symbol}{number}"
+    amount = _rounded(value, places)
+    if not code:
+        return format_number(amount, language, places)
+    if get_currency_symbol(code, locale=language) == code and code.isalpha():
+        # Babel glues an unknown code to the figure ("XYZ2.00"): keep them apart.
+        return f"{code}\u00a0{format_number(amount, language, places)}"
+    return format_currency(amount, code, locale=language, currency_digits=True)
 
 
 def format_date(value: date | None, language: str = "en") -> str:
     """A calendar day: '12 mars 2026' / 'Mar 12, 2026'."""
     if value is None:
         return ""
-    language = language_of(language)
-    month = MONTHS[language][value.month - 1]
-    if language == "fr":
-        day = "1er" if value.day == 1 else str(value.day)
-        return f"{day} {month} {value.year}"
-    return f"{month} {value.day}, {value.year}"
+    return babel_date(value, "medium", locale=language_of(language))
 
 
 def shop_zone(name: str | None) -> ZoneInfo:
@@ -124,12 +103,13 @@ def format_datetime(value: datetime | None, zone_name: str | None, language: str
     if value is None:
         return ""
     local = to_shop_time(value, zone_name)
-    return f"{format_date(local.date(), language)}, {local:%H:%M}"
+    clock = babel_time(local.time(), "HH:mm", locale=language_of(language))
+    return f"{format_date(local.date(), language)}, {clock}"
 
 
 @dataclass(frozen=True)
 class ShopFormats:
-    """The formatting functions bound to one shop's language, currency and time zone.
+    """The formatting functions bound to one language, currency and time zone.
 
     Templates get one of these as `fmt`, so a page never has to pass the shop around to
     write a price or a date.
@@ -145,6 +125,12 @@ class ShopFormats:
     def number(self, value, places: int = 0) -> str:
         return format_number(value, self.language, places)
 
+    def percent(self, value, places: int = 1) -> str:
+        return format_percent_value(value, self.language, places)
+
+    def chance(self, value) -> str:
+        return format_chance(value, self.language)
+
     def date(self, value: date | None) -> str:
         return format_date(value, self.language)
 
@@ -152,5 +138,7 @@ class ShopFormats:
         return format_datetime(value, self.zone, self.language)
 
 
-def formats_for(shop) -> ShopFormats:
-    return ShopFormats(language_of(shop.language), shop.currency or "EUR", shop.timezone or "UTC")
+def formats_for(shop, language: str | None = None) -> ShopFormats:
+    return ShopFormats(
+        language_of(language or shop.language), shop.currency or "EUR", shop.timezone or "UTC"
+    )

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from plugin_app import db
 from plugin_app.admin import admin
 from plugin_app.admin.auth import open_session
+from plugin_app.admin.glance import campaigns_glance, next_steps, segments_glance
 from plugin_app.admin.queries import shop_overview
+from plugin_app.admin.sync_status import duration_words, latest_progress
 from sync.store import Customer, Shop
 
 
@@ -17,8 +19,22 @@ def home():
     shop = g.shop
     if shop is None:
         return _pick_a_shop()
-    overview = shop_overview(db.session(), shop.id)
-    return render_template("admin/home.html", overview=overview, active="home")
+    session = db.session()
+    overview = shop_overview(session, shop.id)
+    runs = latest_progress(session, shop.id)
+    segments = segments_glance(session, shop.id)
+    campaigns = campaigns_glance(session, shop.id)
+    return render_template(
+        "admin/home.html",
+        overview=overview,
+        runs=runs,
+        syncing=any(run.status in ("running", "queued") for run in runs),
+        segments=segments,
+        campaigns=campaigns,
+        steps=next_steps(session, shop, overview, segments, campaigns),
+        duration=duration_words,
+        active="home",
+    )
 
 
 def _pick_a_shop():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,11 @@ SORTS = {
     "total_spent": Customer.total_spent,
     "newest": Customer.created_at,
 }
-SORT_LABELS = {"last_order": "Last order", "total_spent": "Amount spent", "newest": "Newest"}
+SORT_LABELS = {
+    "last_order": _l("Last order"),
+    "total_spent": _l("Amount spent"),
+    "newest": _l("Newest"),
+}
 DEFAULT_SORT = "last_order"
 
 

@@ -1,9 +1,11 @@
 """The JSON API the admin pages use (and, with issue 7's tokens, merchants' own scripts).
 
-Authenticated by the admin session (the same signed cookie as the admin pages, so every
-call is scoped to the session's shop). Writes must be sent as JSON: a cross-site form
-cannot do that without a CORS preflight, which this API never grants, so the session
-cookie alone cannot be used to forge a change.
+Authenticated either by the admin session (the same signed cookie as the admin pages) or
+by an API token (`Authorization: Bearer ...`, plugin_app/api/tokens.py); either way every
+call is scoped to that one shop. Writes must be sent as JSON, and a write made with the
+session must also carry the session's CSRF token in `X-CSRF-Token` (the admin pages'
+scripts do): a forged cross-site request has the cookie but not the token. Token calls
+need no CSRF token, since a browser never adds an Authorization header by itself.
 """
 
 from __future__ import annotations
@@ -11,17 +13,36 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, jsonify, request
 
 from plugin_app.admin.auth import session_shop
+from plugin_app.admin.csrf import HEADER as CSRF_HEADER
+from plugin_app.admin.csrf import token_is_valid
+from plugin_app.api.tokens import shop_for_token
+from plugin_app.db import session as db_session
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The API's description is public: it holds no shop's data.
+PUBLIC_ENDPOINTS = {"api.openapi_document"}
 
 
 @api.before_request
 def require_shop_session():
-    g.shop = session_shop()
-    if g.shop is None:
-        abort(401, "open the admin for a shop first (a launch link, or ?shop= in development)")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        g.shop = shop_for_token(db_session(), token.strip()) if scheme == "Bearer" else None
+        if g.shop is None:
+            abort(401, "this API token is not valid (revoked, mistyped, or not a Bearer token)")
+        g.auth = "token"
+    else:
+        g.shop = session_shop()
+        if g.shop is None:
+            abort(401, "open the admin for a shop first (a launch link, or ?shop= in development)")
+        g.auth = "session"
+        if request.method in WRITE_METHODS and not token_is_valid(request.headers.get(CSRF_HEADER)):
+            abort(403, f"send this session's CSRF token in the {CSRF_HEADER} header")
     if request.method in WRITE_METHODS and request.method != "DELETE" and not request.is_json:
         abort(415, "send the request body as JSON (Content-Type: application/json)")
 
@@ -39,4 +60,5 @@ def problem(status: int, message: str, **details):
     return response
 
 
-from plugin_app.api import segments  # noqa: E402,F401  (attaches its routes to `api`)
+# These modules attach their routes to `api` when imported.
+from plugin_app.api import campaigns, openapi, segments, session, sync_status  # noqa: E402,F401

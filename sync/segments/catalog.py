@@ -64,6 +64,8 @@ RFM_GROUPS = (
 )
 ANNIVERSARY_DATES = ("birth_date", "customer_added_date", "first_order_date")
 GENDERS = ("female", "male", "other")
+# Storefront events of a campaign (storefront_events.kind), for campaign_events(type:).
+CAMPAIGN_EVENT_TYPES = ("impression", "click", "submit", "close")
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Secteur d'activité",
         example="industry = 'hospitality'",
     ),
-    # storefront behaviour
+    # storefront behaviour: visits change it without any ingest, so segments using it are
+    # re-evaluated daily with the time-relative ones.
     Attribute(
         "last_seen_date",
         "date",
@@ -369,6 +372,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "Last day seen on the storefront",
         "Dernière visite sur la boutique",
         example="last_seen_date >= -7d",
+        time_relative=True,
     ),
     Attribute(
         "page_views",
@@ -383,8 +387,28 @@ ATTRIBUTES: tuple[Attribute, ...] = (
             UNTIL,
         ),
         at_most_one_of=("category", "product_id"),
+        time_relative=True,
         operators=("=", "!=", ">", ">=", "<", "<=", "BETWEEN", "IN"),
         example="page_views(category: 'Chocolat noir', since: -30d) >= 3",
+    ),
+    Attribute(
+        "campaign_events",
+        "integer",
+        "storefront",
+        "Number of times a campaign was shown to, clicked, submitted or closed by the "
+        "customer (in a period)",
+        "Nombre d'affichages, de clics, d'envois ou de fermetures d'une campagne par le "
+        "client (sur une période)",
+        parameters=(
+            Parameter("campaign", "string", "the campaign's id", "l'id de la campagne"),
+            Parameter("type", "string", "which event", "quel événement", CAMPAIGN_EVENT_TYPES),
+            SINCE,
+            UNTIL,
+        ),
+        required=("campaign",),
+        time_relative=True,
+        operators=("=", "!=", ">", ">=", "<", "<=", "BETWEEN", "IN"),
+        example="campaign_events(campaign: 'k3Jd9aQ2xY7b', type: 'click', since: -30d) >= 1",
     ),
 )
 

@@ -359,6 +359,23 @@ class Compiler:
         counted = select(func.count()).where(owner == Customer.id, *where).scalar_subquery()
         return compare(counted, operator, values)
 
+    def attr_campaign_events(self, condition: Condition):
+        """A count of the customer's events of one campaign (storefront_events carries the
+        campaign's public id, indexed with the shop, kind and day)."""
+        kind = self.arg(condition, "type")
+        where = [
+            StorefrontEvent.shop_id == self.context.shop_id,
+            StorefrontEvent.campaign == self.arg(condition, "campaign"),
+            StorefrontEvent.customer_id.is_not(None),
+            StorefrontEvent.kind.in_([kind] if kind else list(catalog.CAMPAIGN_EVENT_TYPES)),
+        ]
+        since, until = self.arg(condition, "since"), self.arg(condition, "until")
+        if since is not None:
+            where.append(StorefrontEvent.occurred_date >= since)
+        if until is not None:
+            where.append(StorefrontEvent.occurred_date <= until)
+        return self.count(condition, StorefrontEvent.customer_id, where)
+
     def attr_last_seen_date(self, condition: Condition):
         seen = (
             select(func.max(Visitor.last_seen_date))

@@ -86,6 +86,7 @@ class Validator:
                 if argument.value.value not in parameter.values and parameter.name in (
                     "date",
                     "channel",
+                    "type",
                 ):
                     self.fail(
                         f"{value_text(argument.value)} is not a value of {label}: one of "

@@ -131,5 +131,15 @@ def people(db, shop):
     shopdata.page_view(
         db, shop, bob, datetime(2026, 11, 20, 10), kind="cart_add", category="Chocolat noir"
     )
+    # Campaign events: bob saw "noel" twice and clicked once; dan saw it once and signed up
+    # through "welcome".
+    for owner, kind, campaign, moment in (
+        (bob, "impression", "noel", datetime(2026, 10, 1, 10)),
+        (bob, "impression", "noel", datetime(2026, 11, 20, 10)),
+        (bob, "click", "noel", datetime(2026, 11, 20, 10, 1)),
+        (dan, "impression", "noel", datetime(2026, 11, 21, 10)),
+        (dan, "submit", "welcome", datetime(2026, 11, 2, 10)),
+    ):
+        shopdata.page_view(db, shop, owner, moment, kind=kind, campaign=campaign, variant="a")
     db.commit()
     return {"ana": ana, "bob": bob, "chloe": chloe, "dan": dan}

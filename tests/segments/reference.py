@@ -42,6 +42,11 @@ class Person:
     tags: list[str] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
+    # Storefront: the last day seen, pages viewed (day, category, product id) and campaign
+    # events (campaign, kind, day).
+    last_seen: date | None = None
+    views: list[tuple] = field(default_factory=list)
+    campaign_events: list[tuple] = field(default_factory=list)
 
     @property
     def counted(self) -> list[Order]:
@@ -164,6 +169,30 @@ def attribute_value(person: Person, condition: Condition, today: date):
             and ("category" not in arg or arg["category"] in o.categories)
         ]
         return len(chosen) if name == "orders_placed" else bool(chosen)
+    if name == "last_seen_date":
+        return person.last_seen
+
+    def in_period(day: date) -> bool:
+        return ("since" not in arg or day >= arg["since"]) and (
+            "until" not in arg or day <= arg["until"]
+        )
+
+    if name == "page_views":
+        return sum(
+            1
+            for day, category, product in person.views
+            if in_period(day)
+            and ("category" not in arg or category == arg["category"])
+            and ("product_id" not in arg or product == arg["product_id"])
+        )
+    if name == "campaign_events":
+        return sum(
+            1
+            for campaign, kind, day in person.campaign_events
+            if campaign == arg["campaign"]
+            and ("type" not in arg or kind == arg["type"])
+            and in_period(day)
+        )
     raise AssertionError(f"the reference evaluator does not know {name}")
 
 

@@ -12,6 +12,7 @@ from sync.store import Customer
 from tests.segments.conftest import NOW
 
 EVERYONE = {"ana", "bob", "chloe", "dan"}
+EVERY = " ".join(sorted(EVERYONE))
 
 # (query, who matches at NOW in Europe/Paris; today is 2026-11-22)
 CASES = [
@@ -160,6 +161,14 @@ CASES = [
     ("page_views >= 1", "ana"),
     ("page_views = 0", "bob chloe dan"),
     ("page_views(since: -30d) BETWEEN 2 AND 3", "ana"),
+    ("campaign_events(campaign: 'noel', type: 'impression') >= 1", "bob dan"),
+    ("campaign_events(campaign: 'noel', type: 'impression', since: -30d) = 1", "bob dan"),
+    ("campaign_events(campaign: 'noel', type: 'impression') = 2", "bob"),
+    ("campaign_events(campaign: 'noel', type: 'click') >= 1", "bob"),
+    ("campaign_events(campaign: 'noel') = 3", "bob"),
+    ("campaign_events(campaign: 'welcome', type: 'submit', until: 2026-11-01) = 0", EVERY),
+    ("campaign_events(campaign: 'welcome', type: 'submit') = 1", "dan"),
+    ("campaign_events(campaign: 'noel', type: 'impression') < 1", "ana chloe"),
     ("gender = 'female' AND (amount_spent > 500 OR last_order_date < -6m)", "ana"),
     ("number_of_orders = 0 OR customer_tags CONTAINS 'b2b'", "bob chloe"),
     ("NOT gender = 'female'", "bob chloe dan"),

@@ -18,7 +18,7 @@ from sync.segments import catalog, days
 from sync.segments.compile import compile_segment
 from sync.segments.language import And, Argument, Condition, Not, Or, Value, to_text
 from sync.segments.validate import check
-from sync.store import Customer, Order, OrderLine
+from sync.store import Customer, Order, OrderLine, StorefrontEvent, Visitor
 from tests.segments import shopdata
 from tests.segments.reference import Order as RefOrder
 from tests.segments.reference import Person, holds
@@ -31,6 +31,8 @@ MOMENTS = [
 ]
 CATEGORIES = ["Chocolat noir", "Pralines", "Truffes"]
 STRINGS = ["Nantes", "nantes", "NAN", "Ren", "x", "Rennes"]
+CAMPAIGNS = ["noel", "welcome"]
+CAMPAIGN_EVENT_KINDS = ["impression", "click", "submit"]
 
 dates = st.dates(min_value=date(2024, 10, 1), max_value=date(2028, 4, 1))
 birth_dates = st.one_of(
@@ -67,6 +69,19 @@ people = st.lists(
         tags=st.lists(st.sampled_from(["vip", "b2b", "Vip"]), max_size=2, unique=True),
         attributes=st.sampled_from([{}, {"k": "dark"}, {"k": "milk"}]),
         orders=st.lists(orders, max_size=4),
+        last_seen=st.one_of(st.none(), dates),
+        views=st.lists(
+            st.tuples(
+                dates,
+                st.sampled_from([None, *CATEGORIES[:2]]),
+                st.sampled_from([None, "p1", "p2"]),
+            ),
+            max_size=3,
+        ),
+        campaign_events=st.lists(
+            st.tuples(st.sampled_from(CAMPAIGNS), st.sampled_from(CAMPAIGN_EVENT_KINDS), dates),
+            max_size=3,
+        ),
     ),
     min_size=1,
     max_size=6,
@@ -111,6 +126,9 @@ ATTRIBUTES = [
     ("orders_placed", "integer"),
     ("products_purchased", "boolean"),
     ("rfm_group", "rfm"),
+    ("last_seen_date", "date"),
+    ("page_views", "integer"),
+    ("campaign_events", "integer"),
 ]
 
 
@@ -139,6 +157,23 @@ def conditions(draw):
             if draw(st.booleans()):
                 chosen.append(Argument(optional, draw(date_values)))
         args = tuple(chosen)
+    elif name in ("page_views", "campaign_events"):
+        chosen = []
+        if name == "campaign_events":
+            chosen.append(Argument("campaign", Value("string", draw(st.sampled_from(CAMPAIGNS)))))
+            if draw(st.booleans()):
+                kind = draw(st.sampled_from(CAMPAIGN_EVENT_KINDS))
+                chosen.append(Argument("type", Value("string", kind)))
+        else:
+            which = draw(st.sampled_from([None, "category", "product_id"]))
+            if which == "category":
+                chosen.append(Argument("category", Value("string", CATEGORIES[0])))
+            elif which == "product_id":
+                chosen.append(Argument("product_id", Value("string", "p1")))
+        for optional in ("since", "until"):
+            if draw(st.booleans()):
+                chosen.append(Argument(optional, draw(date_values)))
+        args = tuple(chosen)
     return Condition(name, operator, tuple(draw(values) for _ in range(count)), args)
 
 
@@ -154,6 +189,8 @@ queries = st.recursive(
 
 
 def store(db, shop, persons: list[Person]) -> None:
+    db.execute(delete(StorefrontEvent).where(StorefrontEvent.shop_id == shop.id))
+    db.execute(delete(Visitor).where(Visitor.shop_id == shop.id))
     db.execute(delete(OrderLine).where(OrderLine.shop_id == shop.id))
     db.execute(delete(Order).where(Order.shop_id == shop.id))
     db.execute(delete(Customer).where(Customer.shop_id == shop.id))
@@ -184,6 +221,17 @@ def store(db, shop, persons: list[Person]) -> None:
                 status=item.status,
                 channel=item.channel,
                 lines=[{"category": c} for c in item.categories],
+            )
+        if person.last_seen is not None:
+            shopdata.visitor(db, shop, row, f"t{index}", datetime.combine(person.last_seen, noon))
+        for day, category, product in person.views:
+            shopdata.page_view(
+                db, shop, row, datetime.combine(day, noon),
+                category=category, product_external_id=product,
+            )  # fmt: skip
+        for campaign, kind, day in person.campaign_events:
+            shopdata.page_view(
+                db, shop, row, datetime.combine(day, noon), kind=kind, campaign=campaign
             )
     db.commit()
 

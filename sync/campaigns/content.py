@@ -1,0 +1,267 @@
+"""A variant's content: merchant HTML sanitised at save, variables filled in at decide.
+
+Merchant HTML goes through nh3 (ammonia) when a campaign is saved: scripts, styles,
+event-handler attributes, `javascript:` and other unsafe URLs are removed, links get
+`rel="noopener noreferrer"`. Variables (`{{ first_name }}`, `{{ cart_total }}`,
+`{{ loyalty_points }}`, optionally `{{ first_name | default: "ami" }}`) stay in the stored
+text and are substituted per visitor at decide: in `html` the value is HTML-escaped; in the
+plain-text fields (title, button label, form texts) it is inserted as text, which the
+loader sets with `textContent`, never as HTML. Links and images accept only http(s),
+relative, mailto: and tel: URLs.
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import nh3
+
+VARIABLES = ("first_name", "cart_total", "loyalty_points")
+VARIABLE_RE = re.compile(
+    r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*\"([^\"{}]*)\"\s*)?\}\}"
+)
+TEXT_FIELDS = ("title",)
+BUTTON_ACTIONS = ("link", "close")
+FORM_FIELDS = ("email", "phone")
+URL_SCHEMES = {"http", "https", "mailto", "tel"}
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "div",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "u",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "target"},
+    "img": {"src", "alt", "width", "height", "loading"},
+    "*": {"class", "lang", "dir"},
+}
+MAX_HTML = 20_000
+# Currency symbols for the amounts we write into content ({{ cart_total }}).
+NARROW_SPACE, NO_BREAK_SPACE = "\u202f", "\u00a0"
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "CAD": "$", "JPY": "¥"}
+
+
+class ContentError(ValueError):
+    """Content that cannot be stored as it is (an unsafe URL, an unknown variable)."""
+
+
+def sanitise_html(markup: str) -> str:
+    """Merchant HTML with everything executable removed."""
+    return nh3.clean(
+        markup,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def safe_url(value: str | None, what: str) -> str | None:
+    """An http(s), relative, mailto: or tel: URL; ContentError for anything else."""
+    if value is None:
+        return None
+    url = value.strip()
+    if not url:
+        return None
+    # Browsers ignore control characters and whitespace inside a scheme ("java\tscript:").
+    squeezed = re.sub(r"[\x00-\x20]", "", url).lower()
+    match = re.match(r"^([a-z][a-z0-9+.\-]*):", squeezed)
+    if match and match.group(1) not in URL_SCHEMES:
+        raise ContentError(f"{what}: only http(s), relative, mailto: or tel: links, not {url!r}")
+    if any(ord(c) < 32 for c in url):
+        raise ContentError(f"{what}: control characters are not allowed in a URL")
+    return url
+
+
+def check_variables(text: str, where: str) -> None:
+    for match in VARIABLE_RE.finditer(text):
+        if match.group(1) not in VARIABLES:
+            raise ContentError(
+                f"{where}: unknown variable {{{{ {match.group(1)} }}}}; "
+                f"use one of {', '.join('{{ ' + v + ' }}' for v in VARIABLES)}"
+            )
+
+
+def _text(value, where: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ContentError(f"{where} must be text")
+    value = value.strip()
+    if len(value) > limit:
+        raise ContentError(f"{where} is longer than {limit} characters")
+    check_variables(value, where)
+    return value or None
+
+
+def clean_content(content: dict | None, control: bool = False) -> dict:
+    """The stored form of a variant's content: sanitised, URLs checked, variables known.
+
+    A control variant has no content ({}).
+    """
+    if control or not content:
+        return {}
+    if not isinstance(content, dict):
+        raise ContentError("content must be an object")
+    known = {"title", "html", "image_url", "image_alt", "button", "discount_code", "form"}
+    unknown = set(content) - known
+    if unknown:
+        raise ContentError(f"unknown content fields: {', '.join(sorted(unknown))}")
+    markup = content.get("html") or ""
+    if not isinstance(markup, str):
+        raise ContentError("html must be text")
+    if len(markup) > MAX_HTML:
+        raise ContentError(f"html is longer than {MAX_HTML} characters")
+    markup = sanitise_html(markup)
+    check_variables(markup, "html")
+    cleaned: dict = {
+        "title": _text(content.get("title"), "title", 200),
+        "html": markup,
+        "image_url": safe_url(content.get("image_url"), "image_url"),
+        "image_alt": _text(content.get("image_alt"), "image_alt", 200),
+        "button": None,
+        "discount_code": _text(content.get("discount_code"), "discount_code", 64),
+        "form": None,
+    }
+    button = content.get("button")
+    if button:
+        if not isinstance(button, dict) or set(button) - {"label", "action", "url"}:
+            raise ContentError("button takes label, action (link|close) and url")
+        action = button.get("action") or ("link" if button.get("url") else "close")
+        if action not in BUTTON_ACTIONS:
+            raise ContentError(f"button action must be link or close, not {action!r}")
+        url = safe_url(button.get("url"), "button url")
+        if action == "link" and not url:
+            raise ContentError("a link button needs a url")
+        cleaned["button"] = {
+            "label": _text(button.get("label"), "button label", 80) or "OK",
+            "action": action,
+            "url": url if action == "link" else None,
+        }
+    form = content.get("form")
+    if form:
+        known_form = {"fields", "consent_text", "submit_label", "success_text"}
+        if not isinstance(form, dict) or set(form) - known_form:
+            raise ContentError(f"form takes {', '.join(sorted(known_form))}")
+        fields = form.get("fields") or ["email"]
+        if not isinstance(fields, list) or not fields or set(fields) - set(FORM_FIELDS):
+            raise ContentError("form fields: a list of email and/or phone")
+        consent = _text(form.get("consent_text"), "form consent_text", 1000)
+        if not consent:
+            raise ContentError(
+                "a capture form needs consent_text: the exact wording the shopper agrees to"
+            )
+        cleaned["form"] = {
+            "fields": [f for f in FORM_FIELDS if f in fields],
+            "consent_text": consent,
+            "submit_label": _text(form.get("submit_label"), "form submit_label", 80) or "OK",
+            "success_text": _text(form.get("success_text"), "form success_text", 500),
+        }
+    return cleaned
+
+
+# ---- variables, per visitor ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variables:
+    """What a visitor's content may say about them (None: unknown, the default is used)."""
+
+    first_name: str | None = None
+    cart_total: str | None = None
+    loyalty_points: str | None = None
+
+    def get(self, name: str) -> str | None:
+        return getattr(self, name, None)
+
+
+def format_amount(value, currency: str, language: str) -> str | None:
+    """42.5, EUR, fr -> "42,50 €"; en -> "€42.50" (the shop's currency and language)."""
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+    symbol = SYMBOLS.get(currency, currency)
+    if language.lower().startswith(("fr", "de", "es", "it", "nl", "pt")):
+        whole, _, cents = f"{amount:,.2f}".partition(".")
+        return whole.replace(",", NARROW_SPACE) + "," + cents + NO_BREAK_SPACE + symbol
+    return f"{symbol}{amount:,.2f}"
+
+
+def _substitute(text: str, variables: Variables, escape: bool) -> str:
+    def replace(match: re.Match) -> str:
+        value = variables.get(match.group(1))
+        if value is None or value == "":
+            return match.group(2) or ""
+        return html_module.escape(value, quote=True) if escape else value
+
+    return VARIABLE_RE.sub(replace, text)
+
+
+def has_variables(content: dict) -> bool:
+    return bool(VARIABLE_RE.search(repr(content)))
+
+
+def renderer(content: dict) -> Callable[[Variables], dict]:
+    """A function giving the content for a visitor. Content without variables is returned
+    as is (shared, never mutated): decide renders thousands of times a second."""
+    if not content or not has_variables(content):
+        return lambda _variables: content
+
+    def render(variables: Variables) -> dict:
+        result = dict(content)
+        result["html"] = _substitute(content.get("html") or "", variables, escape=True)
+        for name in ("title", "image_alt", "discount_code"):
+            if content.get(name):
+                result[name] = _substitute(content[name], variables, escape=False)
+        if content.get("button"):
+            button = dict(content["button"])
+            button["label"] = _substitute(button["label"], variables, escape=False)
+            result["button"] = button
+        if content.get("form"):
+            form = dict(content["form"])
+            for name in ("consent_text", "submit_label", "success_text"):
+                if form.get(name):
+                    form[name] = _substitute(form[name], variables, escape=False)
+            result["form"] = form
+        return result
+
+    return render
+
+
+def render(content: dict, variables: Variables) -> dict:
+    return renderer(content)(variables)
