@@ -2,7 +2,7 @@
 storefront events carry their campaign and variant
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-22
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
