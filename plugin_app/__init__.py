@@ -48,4 +48,21 @@ def create_app(config: dict | None = None) -> Flask:
     from plugin_app import demo_store  # /demo/store, served outside production only
 
     demo_store.init_app(app)
+    from plugin_app.install import shopify as shopify_install
+    from plugin_app.proxy import shopify as shopify_proxy
+    from plugin_app.webhooks import shopify as shopify_webhooks
+
+    app.register_blueprint(shopify_install.blueprint)
+    app.register_blueprint(shopify_webhooks.blueprint)
+    app.register_blueprint(shopify_proxy.blueprint)
+    from plugin_app.install import woocommerce as woocommerce_install
+    from plugin_app.webhooks import woocommerce as woocommerce_webhooks
+
+    app.register_blueprint(woocommerce_install.blueprint)
+    app.register_blueprint(woocommerce_webhooks.blueprint)
+    from plugin_app.install import prestashop as prestashop_install
+    from plugin_app.webhooks import prestashop as prestashop_webhooks
+
+    app.register_blueprint(prestashop_install.blueprint)
+    app.register_blueprint(prestashop_webhooks.blueprint)
     return app

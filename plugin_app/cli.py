@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask.cli import FlaskGroup
 
 from plugin_app import create_app
-from plugin_app.commands import admin_link, campaigns, db, demo, importing, jobs, segments, shops
+from plugin_app.commands import (
+    admin_link,
+    campaigns,
+    db,
+    demo,
+    importing,
+    jobs,
+    prestashop,
+    privacy,
+    segments,
+    shops,
+    webhooks,
+)
 
 cli = FlaskGroup(
     create_app=create_app,
@@ -22,6 +34,9 @@ for command in (
     jobs.worker,
     jobs.jobs,
     admin_link.admin_link,
+    webhooks.webhooks,
+    privacy.privacy,
+    prestashop.prestashop,
 ):
     cli.add_command(command)
 

@@ -34,6 +34,15 @@ class Settings:
     # The base URL shops and browsers reach this server at (https in production): install
     # callbacks, webhook addresses and the storefront loader's URL are built from it.
     public_url: str = "http://127.0.0.1:5000"
+    # Shopify app credentials (Partners dashboard / `shopify app env show`); the previous
+    # secret still verifies webhooks and session tokens while the secret is being rotated.
+    shopify_api_key: str = ""
+    shopify_api_secret: str = ""
+    shopify_previous_api_secret: str = ""
+    shopify_api_version: str = "2026-10"
+    # Empty: the real `https://{shop}`. Tests point it at the emulator: a base URL used for
+    # every shop, which may contain `{shop}` (e.g. http://127.0.0.1:8765).
+    shopify_base_url: str = ""
 
     @property
     def production(self) -> bool:
@@ -42,6 +51,12 @@ class Settings:
     @property
     def jobs_inline(self) -> bool:
         return not self.redis_url
+
+    def shopify_shop_url(self, shop_domain: str) -> str:
+        """The base URL of a Shopify shop's Admin API: `https://{shop}` unless overridden."""
+        if not self.shopify_base_url:
+            return f"https://{shop_domain}"
+        return self.shopify_base_url.replace("{shop}", shop_domain).rstrip("/")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -79,6 +94,11 @@ ENVIRONMENT = {
     "CIBLE_QUEUE_NAME": "queue_name",
     "CIBLE_JOB_RETRIES": "job_retries",
     "CIBLE_PUBLIC_URL": "public_url",
+    "CIBLE_SHOPIFY_API_KEY": "shopify_api_key",
+    "CIBLE_SHOPIFY_API_SECRET": "shopify_api_secret",
+    "CIBLE_SHOPIFY_PREVIOUS_API_SECRET": "shopify_previous_api_secret",
+    "CIBLE_SHOPIFY_API_VERSION": "shopify_api_version",
+    "CIBLE_SHOPIFY_BASE_URL": "shopify_base_url",
 }
 
 

@@ -15,7 +15,7 @@ import time
 from flask import g, redirect, request, session, url_for
 
 from plugin_app import db
-from plugin_app.admin import admin
+from plugin_app.admin import admin, shopify_embedded
 from plugin_app.admin.launch import LaunchError, read_launch_token
 from plugin_app.admin.problems import OPEN_ADMIN_HINT, render_problem
 from sync.store import Shop, shop_by_domain
@@ -36,6 +36,9 @@ def open_session(shop: Shop) -> None:
 
 def session_shop() -> Shop | None:
     """The shop of the current session, or None when there is none or it has ended."""
+    bearer = shopify_embedded.bearer_shop()  # an API call from the embedded admin
+    if bearer is not None:
+        return bearer
     shop_id = session.get("shop_id")
     opened_at = session.get("opened_at")
     if not isinstance(shop_id, int) or not isinstance(opened_at, int):
@@ -69,6 +72,9 @@ def require_shop():
     g.shop = None
     if request.endpoint in OPEN_ENDPOINTS:
         return None
+    embedded = shopify_embedded.resolve()  # Shopify session tokens, no cookies
+    if embedded is not None or g.shop is not None:
+        return embedded
     production = db.settings().production
     domain = request.args.get("shop")
     if domain and not production:
@@ -109,7 +115,7 @@ def protect_response(response):
         "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'self'"
     )
-    return response
+    return shopify_embedded.finish_response(response)
 
 
 @admin.get("/launch")

@@ -12,9 +12,12 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
 from plugin_app.db import session, settings
+from sync.prestashop_sync import schedule_all_polling
 from sync.queue import rq_queue, use_settings
 from sync.segments.jobs import schedule_time_relative
+from sync.shopify_sync import schedule_all_incremental
 from sync.store import Shop, utcnow
+from sync.webhooks import schedule_replay
 
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failed|Exit)\b.*?:")
 
@@ -41,6 +44,13 @@ def worker(burst: bool, name: str | None) -> None:
     now = utcnow()
     for shop_id in session().scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))):
         schedule_time_relative(shop_id, now)
+    # Webhook deliveries recorded while Redis was down are replayed every minute.
+    schedule_replay(settings(), now)
+    # PrestaShop sends no webhooks: each connected shop is polled every few minutes.
+    schedule_all_polling(session(), now, settings())
+    # Shopify: webhooks carry changes at once; an incremental sync every 15 minutes catches
+    # what a lost delivery missed.
+    schedule_all_incremental(session(), now, settings())
     rq_worker = Worker([queue], connection=queue.connection, name=name)
     rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
 

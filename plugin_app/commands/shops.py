@@ -82,3 +82,20 @@ def remove(domain: str, yes: bool) -> None:
     erase_shop(db, found.id)
     db.commit()
     click.echo(f"removed {found.domain} and erased its data")
+
+
+@shop.command("secret", help="Print the shop's public id and signing secret (for the plugin).")
+@click.argument("domain")
+@with_appcontext
+def secret(domain: str) -> None:
+    from plugin_app.db import settings
+    from sync.identity import shop_signing_secret
+
+    try:
+        found = get_shop(session(), domain)
+    except ShopError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"public id:      {found.public_id}")
+    click.echo(f"signing secret: {shop_signing_secret(settings(), found.public_id)}")
+    click.echo("Paste both into the Cible plugin's settings (WooCommerce > Cible, or the "
+               "PrestaShop module's configuration page).")  # fmt: skip

@@ -1,0 +1,1 @@
+"""App-proxy endpoints: storefront requests a platform forwards to us, signed by it."""

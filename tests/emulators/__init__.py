@@ -1,0 +1,1 @@
+"""Platform emulators the tests start on localhost (Shopify, WooCommerce, PrestaShop)."""

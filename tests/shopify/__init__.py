@@ -1,0 +1,1 @@
+"""Shopify: install, tokens, webhooks, sync, emulator."""
