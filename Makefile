@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/cible db upgrade
 	$(BIN)/cible demo-data --shop $(DEMO_SHOP) --customers 5000 --if-empty
 	@echo "Cible demo: http://127.0.0.1:5000/admin/?shop=$(DEMO_SHOP)"
+	@echo "Demo storefront: http://127.0.0.1:5000/demo/store"
 	$(BIN)/cible run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

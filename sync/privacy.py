@@ -1,10 +1,10 @@
 """A customer's data on request: everything Cible holds about one customer, and its erasure.
 
-Used by the admin's "Data and privacy" settings (and fit for the platforms' data-request
-webhooks). Both take the shop id and filter every statement by it. Erasure deletes the
-customer's orders, lines, carts, storefront events and visitor records, then the customer
-(segment memberships and history go with it, member counts are corrected first), all in
-the caller's transaction. Retention trims the storefront events older than a shop's limit.
+Used by the admin's "Data and privacy" settings. Every statement is filtered by the shop.
+Erasure is the same as a platform's redaction request (sync/compliance.py): the profile,
+carts, storefront visits and events go (segment memberships with it, member counts
+corrected), orders stay anonymised, all in the caller's transaction. Retention trims the
+storefront events older than a shop's limit.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from sync.segments.evaluate import forget_members
-from sync.segments.models import Segment, SegmentEvent, SegmentMember
-from sync.store import Cart, Customer, Order, OrderLine, StorefrontEvent, Visitor, utcnow
+from sync.compliance import redact_customer
+from sync.segments.models import Segment, SegmentMember
+from sync.settings import Settings
+from sync.store import Cart, Customer, Order, OrderLine, Shop, StorefrontEvent, utcnow
 
 CUSTOMER_FIELDS = (
     "external_id",
@@ -164,31 +165,18 @@ def export_customer(session: Session, shop_id: int, customer_id: int) -> dict | 
     }
 
 
-def erase_customer(session: Session, shop_id: int, customer_id: int) -> bool:
-    """Delete the customer and everything about them; False when the id is not this shop's."""
-    found = session.scalar(
-        select(Customer.id).where(Customer.shop_id == shop_id, Customer.id == customer_id)
+def erase_customer(session: Session, settings: Settings, shop: Shop, customer_id: int) -> bool:
+    """Erase the customer's personal data, exactly as a platform's redaction request does
+    (sync.compliance.redact_customer): the profile, carts, visits and events go, orders stay
+    for the shop's figures but anonymised. False when the id is not this shop's."""
+    customer = session.scalar(
+        select(Customer).where(Customer.shop_id == shop.id, Customer.id == customer_id)
     )
-    if found is None:
+    if customer is None:
         return False
-    order_ids = select(Order.id).where(Order.shop_id == shop_id, Order.customer_id == found)
-    session.execute(
-        delete(OrderLine).where(OrderLine.shop_id == shop_id, OrderLine.order_id.in_(order_ids))
+    redact_customer(
+        session, settings, shop, {"customer": {"id": customer.external_id, "email": customer.email}}
     )
-    session.execute(delete(Order).where(Order.shop_id == shop_id, Order.customer_id == found))
-    session.execute(delete(Cart).where(Cart.shop_id == shop_id, Cart.customer_id == found))
-    visitor_ids = select(Visitor.id).where(Visitor.shop_id == shop_id, Visitor.customer_id == found)
-    session.execute(
-        delete(StorefrontEvent).where(
-            StorefrontEvent.shop_id == shop_id,
-            (StorefrontEvent.customer_id == found) | StorefrontEvent.visitor_id.in_(visitor_ids),
-        )
-    )
-    session.execute(delete(Visitor).where(Visitor.shop_id == shop_id, Visitor.customer_id == found))
-    forget_members(session, [found])
-    session.execute(delete(SegmentEvent).where(SegmentEvent.customer_id == found))
-    session.execute(delete(SegmentMember).where(SegmentMember.customer_id == found))
-    session.execute(delete(Customer).where(Customer.shop_id == shop_id, Customer.id == found))
     return True
 
 

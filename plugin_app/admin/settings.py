@@ -157,7 +157,7 @@ def settings_customer_erase():
     if found is None:
         return redirect(url_for("admin.settings_page") + "#privacy")
     label = found.email or found.external_id
-    erase_customer(db.session(), current_shop().id, found.id)
+    erase_customer(db.session(), db.settings(), current_shop(), found.id)
     db.session().commit()
     flash(_("Customer %(ref)s and all their data are erased.", ref=label), "success")
     return redirect(url_for("admin.settings_page") + "#privacy")

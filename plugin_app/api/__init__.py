@@ -1,7 +1,9 @@
 """The JSON API the admin pages use (and, with issue 7's tokens, merchants' own scripts).
 
 Authenticated either by the admin session (the same signed cookie as the admin pages) or
-by an API token (`Authorization: Bearer ...`, plugin_app/api/tokens.py); either way every
+by an API token (`Authorization: Bearer cible_...`, plugin_app/api/tokens.py), or, in the
+admin embedded in Shopify, by a Shopify session token (`Authorization: Bearer <JWT>`,
+plugin_app/admin/shopify_embedded.py); either way every
 call is scoped to that one shop. Writes must be sent as JSON, and a write made with the
 session must also carry the session's CSRF token in `X-CSRF-Token` (the admin pages'
 scripts do): a forged cross-site request has the cookie but not the token. Token calls
@@ -15,6 +17,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from plugin_app.admin.auth import session_shop
 from plugin_app.admin.csrf import HEADER as CSRF_HEADER
 from plugin_app.admin.csrf import token_is_valid
+from plugin_app.api.tokens import PREFIX as TOKEN_PREFIX
 from plugin_app.api.tokens import shop_for_token
 from plugin_app.db import session as db_session
 
@@ -32,6 +35,13 @@ def require_shop_session():
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
+        if scheme == "Bearer" and not token.strip().startswith(TOKEN_PREFIX):
+            # The admin embedded in Shopify: a session token (JWT); a bad one ends here
+            # with the 401 App Bridge retries on.
+            g.shop = session_shop()
+            g.auth = "shopify"
+            g.shopify_embedded = True  # no cookie is set on this answer
+            return _require_json()
         g.shop = shop_for_token(db_session(), token.strip()) if scheme == "Bearer" else None
         if g.shop is None:
             abort(401, "this API token is not valid (revoked, mistyped, or not a Bearer token)")
@@ -43,8 +53,13 @@ def require_shop_session():
         g.auth = "session"
         if request.method in WRITE_METHODS and not token_is_valid(request.headers.get(CSRF_HEADER)):
             abort(403, f"send this session's CSRF token in the {CSRF_HEADER} header")
+    return _require_json()
+
+
+def _require_json():
     if request.method in WRITE_METHODS and request.method != "DELETE" and not request.is_json:
         abort(415, "send the request body as JSON (Content-Type: application/json)")
+    return None
 
 
 @api.after_request

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from flask.sessions import SessionInterface
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +36,9 @@ COUNTRY_HEADERS = ("CF-IPCountry", "CloudFront-Viewer-Country", "X-Country-Code"
 class NoStorefrontSessions(SessionInterface):
     """The app's session interface, except that storefront requests get none: they never
     carry or set a cookie, and skipping the signed-cookie machinery is a measurable part of
-    decide's cost."""
+    decide's cost. Requests of the admin embedded in Shopify (authenticated by session
+    tokens, plugin_app/admin/shopify_embedded.py) never set a cookie either: browsers treat
+    it as a third-party cookie inside Shopify's frame."""
 
     def __init__(self, inner: SessionInterface):
         self.inner = inner
@@ -47,7 +49,7 @@ class NoStorefrontSessions(SessionInterface):
         return self.inner.open_session(app, request)
 
     def save_session(self, app, session, response) -> None:
-        if self.is_null_session(session):
+        if self.is_null_session(session) or g.get("shopify_embedded"):
             return None
         return self.inner.save_session(app, session, response)
 
