@@ -24,16 +24,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from queue import Full, Queue
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors import readahead
 from connectors.shopify import bulk, mapping
 from connectors.shopify.graphql import GraphQLClient
 from connectors.shopify.streams import (
@@ -426,41 +425,8 @@ def run_backfill(
 
 
 def prefetched(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
-    """Batches produced by a thread while the caller writes the previous ones: reading and
-    mapping (Python) overlap the database's work on the batch before (the driver releases
-    the GIL while it waits). An error in the producer is raised in the caller."""
-    queue: Queue = Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        queue.put(batch, timeout=0.2)
-                        break
-                    except Full:
-                        continue
-                if stop.is_set():
-                    return
-            queue.put(done)
-        except BaseException as error:  # handed to the consumer
-            queue.put(error)
-
-    producer = threading.Thread(target=produce, name="shopify-bulk-reader", daemon=True)
-    producer.start()
-    try:
-        while True:
-            item = queue.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        producer.join(timeout=5)
+    """Batches read and mapped by a thread while the caller writes the previous ones."""
+    return readahead.prefetched(batches, depth, name="shopify-bulk-reader")
 
 
 def _expected(name: str, operation: bulk.BulkOperation) -> int:

@@ -11,11 +11,10 @@ so an equal timestamp at the edge is read again rather than lost; ingest ignores
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from connectors import readahead
 from connectors.prestashop.client import PrestaShopClient
 from connectors.prestashop.clock import ZERO_DATETIME
 
@@ -68,44 +67,7 @@ def changed_pages(
         since = last
 
 
-_DONE = object()
-
-
 def prefetched(pages: Iterator[list[dict]], depth: int = 1) -> Iterator[list[dict]]:
     """The same pages, the next one read in a thread while the caller handles this one.
-
-    A shop's server takes about as long to build a page of `display=full` orders as we take
-    to store it; overlapping the two halves a backfill. The generator must use a client of
-    its own (`PrestaShopClient.clone`); an error it raises is raised here, in order.
-    """
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if stop.is_set():
-                    return
-                buffer.put(("page", page))
-            buffer.put(("done", _DONE))
-        except BaseException as error:  # handed to the consumer, raised there
-            buffer.put(("error", error))
-
-    worker = threading.Thread(target=produce, name="prestashop-prefetch", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = buffer.get()
-            if kind == "done":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                buffer.get(timeout=0.1)
-            except queue.Empty:
-                pass
-        worker.join(timeout=1)
+    The generator must use a client of its own (`PrestaShopClient.clone`)."""
+    return readahead.prefetched(pages, depth, name="prestashop-prefetch")

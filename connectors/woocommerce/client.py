@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 import requests
 from woocommerce import API
 
+from connectors import readahead
 from connectors.woocommerce.auth import store_base_url
 
 log = logging.getLogger(__name__)
@@ -278,44 +279,6 @@ def _int_header(response: requests.Response, name: str) -> int | None:
         return None
 
 
-_DONE = object()
-
-
 def prefetched(pages: Iterator[Page], depth: int = 3) -> Iterator[Page]:
-    """The same pages, read ahead by a thread while the caller works on the current one:
-    a store's answer takes longer than mapping and storing a page, so the wait overlaps the
-    work. An error reading a page is raised to the caller when it reaches that page."""
-    import queue
-    import threading
-
-    waiting: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def read() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        waiting.put(page, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            waiting.put(_DONE)
-        except BaseException as error:  # handed to the consumer
-            waiting.put(error)
-
-    reader = threading.Thread(target=read, name="woocommerce-pages", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = waiting.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join(timeout=5)
+    """The same pages, read ahead by a thread while the caller stores the current one."""
+    return readahead.prefetched(pages, depth, name="woocommerce-pages")
