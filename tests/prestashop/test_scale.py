@@ -13,12 +13,19 @@ from sync.queue import enqueue
 from sync.store import Shop
 from tests.emulators.prestashop import PrestaShopEmulator
 from tests.prestashop.conftest import assert_store_matches, connect_form
+from tests.scale import CUSTOMERS, ORDERS, scaled
 
 
 @pytest.fixture
 def big_shop():
     shop = PrestaShopEmulator()
-    shop.seed(customers=20_000, orders=60_000, carts=3_000, products=200, same_second_batch=1_500)
+    shop.seed(
+        customers=CUSTOMERS,
+        orders=ORDERS,
+        carts=scaled(3_000),
+        products=200,
+        same_second_batch=scaled(1_500),
+    )
     shop.start()
     yield shop
     shop.stop()
@@ -31,8 +38,8 @@ def test_connect_backfill_and_poll_a_full_size_shop(live_server, db, settings, b
     assert response.status_code == 200, response.text[:2000]
     shop = db.scalar(select(Shop).where(Shop.platform == "prestashop"))
     assert_store_matches(db, shop, big_shop)
-    big_shop.update_customer(19_999, lastname="Changé")
-    big_shop.set_order_state(59_999, "7")
+    big_shop.update_customer(CUSTOMERS - 1, lastname="Changé")
+    big_shop.set_order_state(ORDERS - 1, "7")
     big_shop.add_order(42, [(7, 1)])
     outcome = enqueue(settings, poll_sync, shop.id).result
     assert outcome["records"]["orders"] >= 2

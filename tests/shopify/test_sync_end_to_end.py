@@ -14,9 +14,9 @@ from connectors.shopify import oauth
 from sync import shopify_app
 from sync.shopify_sync import run_backfill
 from sync.store import Customer, Order, OrderLine, Product, session_factory
+from tests.scale import CUSTOMERS, ORDERS
 
 DOMAIN = "grande-chocolaterie.myshopify.com"
-CUSTOMERS, ORDERS = 20_000, 60_000
 
 
 def naive(stamp: str | None) -> datetime | None:

@@ -14,6 +14,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from sync.store import Shop, SyncRun, session_factory
 from tests.emulators.woocommerce import WooCommerceEmulator
+from tests.scale import CUSTOMERS, ORDERS
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -100,9 +101,9 @@ def emulator():
 
 @pytest.fixture(scope="module")
 def big_emulator():
-    """The store of the issue's scale (20,000 customers, 60,000 orders), seeded once per
-    module; each test starts from no keys and no webhooks."""
+    """The store of the issue's scale (20,000 customers, 60,000 orders; tests/scale.py),
+    seeded once per module; each test starts from no keys and no webhooks."""
     store = WooCommerceEmulator().start()
-    store.seed(customers=20_000, orders=60_000, products=200)
+    store.seed(customers=CUSTOMERS, orders=ORDERS, products=200)
     yield store
     store.stop()

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from sync.store import Shop, SyncRun
 from sync.woocommerce_sync import sync_shop
+from tests.scale import CUSTOMERS, ORDERS
 from tests.woocommerce.compare import differences, expected, stored
-
-CUSTOMERS, ORDERS = 20_000, 60_000
 
 
 def test_connect_full_sync_live_updates_and_catch_up(cible, big_emulator, backend):
