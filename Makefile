@@ -22,6 +22,10 @@ demo: $(STAMP)
 	@echo "Demo storefront: http://127.0.0.1:5000/demo/store"
 	$(BIN)/cible run --host 127.0.0.1 --port 5000
 
+# The suite runs on every core (pytest-xdist), a test file per worker at a time, so that a
+# file's module-scoped emulators are built once. PYTEST_ARGS="-n 0" runs it serially.
+PYTEST_ARGS ?= -n auto --dist loadfile
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
