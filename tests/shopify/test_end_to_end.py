@@ -7,8 +7,8 @@ machine's shared one) is stopped, a burst arrives, Redis comes back, the inbox i
 nothing lost -> the store equals the emulator's data, field by field -> compliance webhooks
 erase what they must and nothing else.
 
-Size: CIBLE_E2E_SHOPIFY_CUSTOMERS / _ORDERS (default 1,000 and 3,000; the full 20,000 /
-60,000 backfill is tests/shopify/test_sync_end_to_end.py).
+Size: the issue's 20,000 customers and 60,000 orders (a tenth with CIBLE_TEST_SCALE=small,
+tests/scale.py); CIBLE_E2E_SHOPIFY_CUSTOMERS / _ORDERS set other sizes.
 """
 # ruff: noqa: F811  (fixtures imported from tests.shopify.appside)
 
@@ -33,11 +33,12 @@ from connectors.shopify import mapping
 from sync.queue import _current_settings, rq_queue, use_settings
 from sync.store import Cart, Customer, Order, Product, Shop, WebhookDelivery
 from sync.webhooks import replay_pending
+from tests import scale
 from tests.emulators.shopify.senders import WebhookSender, install_url, signed_install_query
 from tests.shopify.appside import SHOP
 
-CUSTOMERS = int(os.environ.get("CIBLE_E2E_SHOPIFY_CUSTOMERS", "1000"))
-ORDERS = int(os.environ.get("CIBLE_E2E_SHOPIFY_ORDERS", "3000"))
+CUSTOMERS = int(os.environ.get("CIBLE_E2E_SHOPIFY_CUSTOMERS", scale.CUSTOMERS))
+ORDERS = int(os.environ.get("CIBLE_E2E_SHOPIFY_ORDERS", scale.ORDERS))
 
 
 class PrivateRedis:
