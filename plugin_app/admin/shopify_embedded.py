@@ -11,13 +11,17 @@ signed with the app secret, checked by connectors.shopify.verify):
 Embedded responses load App Bridge (its meta tag and script, first in <head>, only when
 embedded), may be framed only by the shop's admin (CSP frame-ancestors) and set no cookie.
 Admin links keep `embedded`, `shop` and `host`, so following them bounces for a new token.
+Forms: `static/embedded.js` adds a fresh token (`shopify.idToken()`) to a form as it is
+posted; such a post needs no CSRF token (another site cannot obtain a session token for
+this app), and the messages its redirect shows travel signed in the redirect's address.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import abort, g, make_response, redirect, request, url_for
+from flask import abort, current_app, g, make_response, redirect, request, session, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -30,6 +34,7 @@ from sync.store import Shop
 APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 RETRY_HEADER = "X-Shopify-Retry-Invalid-Session-Request"
 CARRIED = ("embedded", "shop", "host")
+FLASH_PARAM = "flash"
 
 
 def _bearer() -> str | None:
@@ -94,9 +99,19 @@ def resolve():
             return retry_response(f"Cible is not installed on {claims['shop']}")
         g.shop = shop
         g.shopify_shop_domain = shop.domain
+        g.shopify_session_token = True
         return None
+    # A document load carries the token in its query; a form post (embedded.js) in a field.
     id_token = request.args.get("id_token")
+    if not id_token and request.method == "POST":
+        id_token = request.form.get("id_token")
     if not id_token:
+        if request.method == "POST":
+            return render_problem(
+                401,
+                "This form was sent without a Shopify session",
+                "Reload the page from your Shopify admin and send the form again.",
+            )
         return bounce(None)
     try:
         claims = _claims(id_token)
@@ -110,7 +125,37 @@ def resolve():
         return redirect(f"{url_for('shopify_install.app_url')}?{urlencode(request.args)}")
     g.shop = shop
     g.shopify_shop_domain = shop.domain
+    g.shopify_session_token = True
+    _restore_flashes()
     return None
+
+
+def _flash_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="cible-embedded-flash")
+
+
+def _carry_flashes(response) -> None:
+    """Embedded answers set no cookie, so the messages a form's redirect would show from the
+    session travel, signed, in the redirect's address instead (and survive the bounce)."""
+    flashes = session.get("_flashes")
+    if not flashes or not response.location or response.status_code not in (301, 302, 303):
+        return
+    parts = urlsplit(response.location)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != FLASH_PARAM]
+    query.append((FLASH_PARAM, _flash_serializer().dumps(flashes)))
+    response.location = urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _restore_flashes() -> None:
+    carried = request.args.get(FLASH_PARAM)
+    if not carried:
+        return
+    try:
+        flashes = _flash_serializer().loads(carried)
+    except BadSignature:
+        return
+    if isinstance(flashes, list):
+        session["_flashes"] = [tuple(item) for item in flashes if len(item) == 2]
 
 
 def bearer_shop() -> Shop | None:
@@ -155,11 +200,13 @@ def finish_response(response):
         f"frame-ancestors {ancestors}"
     )
     response.headers.pop("Set-Cookie", None)
+    _carry_flashes(response)
     if response.mimetype == "text/html" and not response.direct_passthrough:
         body = response.get_data(as_text=True)
         tags = (
             f'<meta name="shopify-api-key" content="{escape(db.settings().shopify_api_key)}">'
             f'<script src="{APP_BRIDGE_URL}"></script>'
+            f'<script src="{url_for("admin.static", filename="embedded.js")}" defer></script>'
         )
         if "<head>" in body and "shopify-api-key" not in body:
             response.set_data(body.replace("<head>", "<head>\n  " + tags, 1))

@@ -111,3 +111,52 @@ def test_a_token_for_a_shop_that_is_not_installed(app_url, shopify_emulator):
     )
     assert page.status_code == 302
     assert urlparse(page.headers["Location"]).path == "/install/shopify"
+
+
+def test_embedded_forms_post_with_a_session_token_and_show_their_message(
+    app_url, installed, shopify_emulator
+):
+    """A form of the embedded admin (embedded.js adds `id_token`) needs no cookie and no CSRF
+    token; its message travels, signed, through the redirect and the bounce."""
+    embedded = {"embedded": "1", "shop": SHOP, "host": "YWRtaW4"}
+    posted = requests.post(
+        f"{app_url}/admin/settings/retention",
+        params=embedded,
+        data={"days": "180", "id_token": shopify_emulator.mint_id_token(SHOP)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert posted.status_code == 302 and "Set-Cookie" not in posted.headers
+    location = urlparse(posted.headers["Location"])
+    carried = parse_qs(location.query)
+    assert carried["embedded"] == ["1"] and carried["flash"]
+    page = requests.get(
+        f"{app_url}{location.path}",
+        params={
+            **{k: v[0] for k, v in carried.items()},
+            "id_token": shopify_emulator.mint_id_token(SHOP),
+        },
+        timeout=10,
+    )
+    assert page.status_code == 200 and "kept 180 days" in page.text
+    # Without a session token, or with a forged one, the form changes nothing.
+    for data in ({"days": "90"}, {"days": "90", "id_token": "forged.token.value"}):
+        refused = requests.post(
+            f"{app_url}/admin/settings/retention",
+            params=embedded,
+            data=data,
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert refused.status_code == 401
+    # A tampered message is dropped, not shown.
+    tampered = requests.get(
+        f"{app_url}{location.path}",
+        params={
+            **embedded,
+            "flash": "eyJmb28iOiJiYXIifQ.forged",
+            "id_token": shopify_emulator.mint_id_token(SHOP),
+        },
+        timeout=10,
+    )
+    assert tampered.status_code == 200 and "eyJmb28" not in tampered.text
