@@ -71,7 +71,12 @@ def utcnow() -> datetime:
 
 
 def new_public_id() -> str:
-    return secrets.token_urlsafe(12)
+    """16 URL-safe random characters, the first a letter or digit: an id starting with '-'
+    would read as an option where a command line takes it (`cible campaign status ID`)."""
+    while True:
+        value = secrets.token_urlsafe(12)
+        if value[0].isalnum():
+            return value
 
 
 class Base(DeclarativeBase):

@@ -28,3 +28,11 @@ def test_create_list_status_results(cli_runner, shop, tmp_path):
     refused = cli_runner("campaign", "create", "--shop", shop.domain, str(bad))
     assert refused.exit_code != 0 and "variants" in refused.output
     assert cli_runner("campaign", "show", "--shop", shop.domain, "nope").exit_code != 0
+
+
+def test_public_ids_never_read_as_command_line_options():
+    from sync.store import new_public_id
+
+    ids = [new_public_id() for _ in range(2000)]
+    assert all(len(i) == 16 and i[0].isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)
