@@ -43,29 +43,42 @@ class WooDate(fields.Field):
             raise ValidationError(f"not a date: {value!r}") from error
 
 
+def _line_id(value, what: str = "", required: bool = False) -> str | None:
+    """An id (number or string) as text; 0 and empty are None (or missing, when required)."""
+    if value in (None, "", 0, "0"):
+        if required:
+            raise ValidationError(f"{what} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationError(f"{what + ': ' if what else ''}not an id: {value!r}")
+    return str(value)
+
+
+def _money(value, what: str = "") -> Decimal | None:
+    """A money string ("29.35") or number as a Decimal; empty is None."""
+    if value in (None, ""):
+        return None
+    problem = f"{what + ': ' if what else ''}not an amount: {value!r}"
+    if isinstance(value, bool):
+        raise ValidationError(problem)
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as error:
+        raise ValidationError(problem) from error
+
+
 class Money(fields.Field):
-    """A money string ("29.35") or number; empty is None."""
+    """A money field (`_money`)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value in (None, ""):
-            return None
-        if isinstance(value, bool):
-            raise ValidationError(f"not an amount: {value!r}")
-        try:
-            return Decimal(str(value))
-        except InvalidOperation as error:
-            raise ValidationError(f"not an amount: {value!r}") from error
+        return _money(value)
 
 
 class Identifier(fields.Field):
-    """An id (number or string) as text; 0 and empty are None."""
+    """An id field (`_line_id`)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value in (None, "", 0, "0"):
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValidationError(f"not an id: {value!r}")
-        return str(value)
+        return _line_id(value)
 
 
 def _blank(value):
@@ -161,27 +174,6 @@ class CustomerSchema(_Base):
             created_at=data["date_created_gmt"],
             updated_at=data["date_modified_gmt"],
         )
-
-
-def _line_id(value, what: str, required: bool = False) -> str | None:
-    if value in (None, "", 0, "0"):
-        if required:
-            raise ValidationError(f"{what} is missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValidationError(f"{what}: not an id")
-    return str(value)
-
-
-def _money(value, what: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, bool):
-        raise ValidationError(f"{what}: not an amount")
-    try:
-        return Decimal(str(value))
-    except InvalidOperation as error:
-        raise ValidationError(f"{what}: not an amount: {value!r}") from error
 
 
 class LineItems(fields.Field):
