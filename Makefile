@@ -40,9 +40,9 @@ bench-ingest: $(STAMP)
 # the .mo files (committed; tests/admin/test_i18n.py checks they match the .po files).
 TRANSLATIONS := plugin_app/translations
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k _l -k lazy_gettext --no-location \
-		--sort-output --project Cible -o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel extract -F $(TRANSLATIONS)/babel.cfg -k _l -k lazy_gettext -k N_ --no-location --width 100 \
+		--sort-output --project Cible --copyright-holder "Cible contributors" -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 # Screenshots of the admin pages into docs/screenshots/ (Playwright + Debian's chromium).

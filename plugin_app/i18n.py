@@ -7,6 +7,10 @@ translated by Flask-Babel from `plugin_app/translations/` (the .po files are the
 the compiled .mo files are committed beside them and `make translations` rebuilds them;
 tests/admin/test_i18n.py checks they agree). Figures and dates go through
 plugin_app/admin/formats.py, which uses Babel's CLDR data for the same locale.
+
+Errors raised below Flask (a segment query's, a campaign's) carry a `sync.messages.Message`
+whose templates `make translations` extracts from sync/ (the `N_` marker); `translated`
+renders one in the request's language.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+
+from sync.messages import Message
 
 LANGUAGES = ("en", "fr")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
@@ -56,6 +62,15 @@ def current_language() -> str:
 
     locale = get_locale()
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def translated(message: Message | str) -> str:
+    """A message from sync/ in the request's language: each template (nested ones too) goes
+    through gettext, the values the merchant typed go in as they are. A plain string (a
+    message no template describes) is shown as it is."""
+    if isinstance(message, Message):
+        return message.render(gettext)
+    return message
 
 
 def init_app(app: Flask) -> None:

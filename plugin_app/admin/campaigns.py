@@ -14,7 +14,7 @@ from plugin_app import db
 from plugin_app.admin import admin
 from plugin_app.admin.auth import current_shop
 from plugin_app.admin.formats import format_chance, format_number
-from plugin_app.i18n import current_language
+from plugin_app.i18n import current_language, translated
 from sync.campaigns.attribution import attribute
 from sync.campaigns.editing import CampaignError, campaign_json, find_campaign, set_status
 from sync.campaigns.models import Campaign, CampaignConversion, CampaignExposure
@@ -231,7 +231,7 @@ def campaign_status(campaign_id: str):
         set_status(db.session(), current_shop(), campaign, status)
     except CampaignError as error:
         db.session().rollback()
-        flash(str(error), "critical")
+        flash(translated(error.reason), "critical")
     else:
         db.session().commit()
         flash(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from plugin_app.api import api, problem
 from plugin_app.api.campaign_schemas import ListQuery, PreviewContentInput, StatusInput
 from plugin_app.db import session
+from plugin_app.i18n import current_language, translated
 from sync.campaigns.attribution import attribute
 from sync.campaigns.content import ContentError, Variables, clean_content, format_amount, render
 from sync.campaigns.editing import (
@@ -38,7 +39,15 @@ def _load(schema, data):
 
 
 def _refused(error: CampaignError):
-    return problem(error.status if error.status != 400 else 422, str(error), fields=error.fields)
+    """`message` is English and stable for scripts; `localized` holds the same reason in the
+    request's language (what the campaign editor shows)."""
+    localized = {"language": current_language(), "message": translated(error.reason)}
+    return problem(
+        error.status if error.status != 400 else 422,
+        str(error),
+        fields=error.fields,
+        localized=localized,
+    )
 
 
 def _found(campaign_id: str) -> Campaign | None:

@@ -402,6 +402,15 @@ def document() -> dict:
                         "status": {"type": "integer"},
                         "message": {"type": "string"},
                         "fields": OBJ,
+                        "localized": {
+                            "type": "object",
+                            "description": "A refused campaign change: `message` again, in "
+                            "the request's language (`message` itself stays English)",
+                            "properties": {
+                                "language": {"type": "string", "enum": ["en", "fr"]},
+                                "message": {"type": "string"},
+                            },
+                        },
                     },
                 },
                 "QueryProblem": {
@@ -412,11 +421,36 @@ def document() -> dict:
                         "error": {
                             "type": "object",
                             "properties": {
-                                "message": {"type": "string"},
+                                "message": {
+                                    "type": "string",
+                                    "description": "English, whatever the language",
+                                },
+                                "code": {
+                                    "type": "string",
+                                    "description": "stable: unknown_attribute, expected_value, "
+                                    "... (sync/segments/messages.py)",
+                                },
+                                "params": OBJ,
                                 "line": {"type": "integer"},
                                 "column": {"type": "integer"},
                                 "suggestion": {"type": "string", "nullable": True},
+                                "replacement": {
+                                    "type": "string",
+                                    "nullable": True,
+                                    "description": "the text that takes the spot's word when "
+                                    "the suggestion is accepted",
+                                },
                                 "caret": {"type": "string", "nullable": True},
+                                "localized": {
+                                    "type": "object",
+                                    "description": "the reason and suggestion in the "
+                                    "request's language (what the admin shows)",
+                                    "properties": {
+                                        "language": {"type": "string", "enum": ["en", "fr"]},
+                                        "message": {"type": "string"},
+                                        "suggestion": {"type": "string", "nullable": True},
+                                    },
+                                },
                             },
                         },
                     },

@@ -23,6 +23,7 @@ from plugin_app.api.schemas import (
     TemplateInput,
 )
 from plugin_app.db import session, settings
+from plugin_app.i18n import current_language, translated
 from sync.queue import enqueue
 from sync.segments.catalog import catalog_json
 from sync.segments.compile import compile_segment
@@ -48,7 +49,15 @@ def _load(schema, data):
 
 
 def _query_error(error: SegmentQueryError):
-    return problem(422, str(error), error=error.as_dict())
+    """422 with the error's spot. `message` and `code` are English and stable for scripts;
+    `localized` holds the same reason and hint in the request's language (the admin's, or
+    Accept-Language), which the segment editor shows."""
+    localized = {
+        "language": current_language(),
+        "message": translated(error.reason),
+        "suggestion": translated(error.hint) if error.hint else error.suggestion,
+    }
+    return problem(422, str(error), error={**error.as_dict(), "localized": localized})
 
 
 def _segment_or_404(segment_id: int) -> Segment | None:

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
+from sync.campaigns import messages
 from sync.campaigns.content import ContentError, clean_content
 from sync.campaigns.models import (
     Campaign,
@@ -25,6 +26,7 @@ from sync.campaigns.models import (
 )
 from sync.campaigns.rules import local_time, to_utc
 from sync.campaigns.schema import CampaignDocument
+from sync.messages import Message
 from sync.segments.models import Segment
 from sync.store import Shop, utcnow
 
@@ -43,10 +45,16 @@ CHANGED_SHOPS = "cible.campaigns.changed_shops"
 
 
 class CampaignError(ValueError):
-    """A campaign change that cannot be made; `fields` says where when it is a field."""
+    """A campaign change that cannot be made; `fields` says where when it is a field.
 
-    def __init__(self, message: str, fields: dict | None = None, status: int = 400):
-        super().__init__(message)
+    `reason` is the Message (sync/campaigns/messages.py) the admin translates; `str(error)`
+    its English text, as the API and the CLI say it. A content refusal (sync.campaigns.content)
+    arrives as a plain English string and stays one.
+    """
+
+    def __init__(self, reason: Message | str, fields: dict | None = None, status: int = 400):
+        super().__init__(str(reason))
+        self.reason = reason
         self.fields = fields or {}
         self.status = status
 
@@ -86,14 +94,14 @@ def read_document(data: dict, partial: bool = False) -> dict:
     """The checked document; partial: only the top-level fields given (each of them whole,
     with its own defaults)."""
     if not isinstance(data, dict):
-        raise CampaignError("a campaign is a JSON object")
+        raise CampaignError(messages.NOT_AN_OBJECT())
     try:
         if partial:
             document = CampaignDocument().load(data, partial=("name", "kind", "variants"))
             return {key: value for key, value in document.items() if key in data}
         return CampaignDocument().load(data)
     except ValidationError as error:
-        raise CampaignError("invalid campaign", fields=error.messages) from error
+        raise CampaignError(messages.INVALID_CAMPAIGN(), fields=error.messages) from error
 
 
 def _clean_variants(variants: list[dict]) -> list[dict]:
@@ -107,7 +115,7 @@ def _clean_variants(variants: list[dict]) -> list[dict]:
             ) from error
         if not variant["control"] and not content_shows_something(content):
             raise CampaignError(
-                f"variant {variant['key']} shows nothing: give it a title, html, image or form",
+                messages.VARIANT_SHOWS_NOTHING(variant=variant["key"]),
                 fields={"variants": {index: {"content": ["empty"]}}},
             )
         cleaned.append({**variant, "content": content})
@@ -130,7 +138,7 @@ def _check_segments(session: Session, shop: Shop, segments: dict) -> None:
     missing = sorted(wanted - found)
     if missing:
         raise CampaignError(
-            f"no segment {', '.join(map(str, missing))} in {shop.domain}",
+            messages.UNKNOWN_SEGMENTS(segments=", ".join(map(str, missing)), shop=shop.domain),
             fields={"audience": {"segments": [f"unknown segment ids {missing}"]}},
         )
 
@@ -170,9 +178,9 @@ def _apply(session: Session, shop: Shop, campaign: Campaign, data: dict) -> None
     if "variants" in data:
         _replace_variants(session, campaign, _clean_variants(data["variants"]))
     if campaign.kind != "inline" and campaign.slot:
-        raise CampaignError("only inline campaigns fill a slot", fields={"slot": ["not inline"]})
+        raise CampaignError(messages.SLOT_NOT_INLINE(), fields={"slot": ["not inline"]})
     if campaign.kind == "inline" and not campaign.slot:
-        raise CampaignError("an inline campaign needs the slot it fills", {"slot": ["missing"]})
+        raise CampaignError(messages.SLOT_NEEDED(), {"slot": ["missing"]})
 
 
 def _replace_variants(session: Session, campaign: Campaign, variants: list[dict]) -> None:
@@ -190,8 +198,7 @@ def _replace_variants(session: Session, campaign: Campaign, variants: list[dict]
         seen = session.scalar(select(func.count()).where(CampaignExposure.variant_id == row.id))
         if seen:
             raise CampaignError(
-                f"variant {key} has been shown {seen} times: set its weight to 0 to stop it "
-                "(its results stay)",
+                messages.VARIANT_HAS_RESULTS(variant=key, count=seen),
                 fields={"variants": [f"variant {key} has results"]},
                 status=409,
             )
@@ -248,13 +255,11 @@ def set_status(session: Session, shop: Shop, campaign: Campaign, status: str) ->
     if status == campaign.status:
         return campaign
     if status not in TRANSITIONS.get(campaign.status, set()):
+        template = (
+            messages.ENDED_STAYS_ENDED if campaign.status == "ended" else messages.CANNOT_BECOME
+        )
         raise CampaignError(
-            f"a {campaign.status} campaign cannot become {status}"
-            + (
-                " (an ended campaign stays ended: duplicate it)"
-                if campaign.status == "ended"
-                else ""
-            ),
+            template(status=_status_name(campaign.status), wanted=_status_name(status)),
             status=409,
         )
     if status == "live":
@@ -262,7 +267,7 @@ def set_status(session: Session, shop: Shop, campaign: Campaign, status: str) ->
             select(CampaignVariant.weight).where(CampaignVariant.campaign_id == campaign.id)
         ).all()
         if not any(w > 0 for w in weights):
-            raise CampaignError("give a variant a weight above 0 before going live", status=409)
+            raise CampaignError(messages.NO_WEIGHT(), status=409)
         campaign.launched_at = campaign.launched_at or utcnow()
     if status == "ended":
         campaign.ended_at = utcnow()
@@ -270,6 +275,12 @@ def set_status(session: Session, shop: Shop, campaign: Campaign, status: str) ->
     campaign.updated_at = utcnow()
     bump_version(session, shop.id)
     return campaign
+
+
+def _status_name(status: str) -> Message | str:
+    """A status's name, translated with its sentence; an unknown one as it was sent."""
+    template = messages.STATUS_NAMES.get(status)
+    return template() if template else status
 
 
 def delete_campaign(session: Session, shop: Shop, campaign: Campaign) -> None:

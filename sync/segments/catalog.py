@@ -39,15 +39,6 @@ TYPE_VALUE_KINDS = {
     "tags": ("string",),
     "boolean": ("bool",),
 }
-TYPE_EXAMPLES = {
-    "integer": "a whole number such as 3",
-    "decimal": "a number such as 49.90",
-    "date": "a date such as 2026-11-27, -90d, today or yesterday",
-    "string": "text between single quotes",
-    "enum": "one of the listed values, between single quotes",
-    "tags": "a tag between single quotes",
-    "boolean": "true or false",
-}
 
 RFM_GROUPS = (
     "champions",

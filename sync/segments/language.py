@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from sync.messages import Message, Template
+from sync.segments import messages
 from sync.segments.errors import SegmentQueryError, suggest
 
 KEYWORDS = (
@@ -150,13 +152,13 @@ def tokenize(text: str) -> list[Token]:
         column = index - line_start + 1
         if match is None:
             if text[index] == "'":
-                message = "this string is not closed: add a ' at its end"
+                message = messages.UNCLOSED_STRING()
             elif text[index] == '"':
-                message = "strings are written between single quotes: 'like this'"
+                message = messages.DOUBLE_QUOTES()
             elif re.match(r"\d+[dwmyDWMY]\b", text[index:]):
-                message = "a relative date carries its sign: -90d (past) or +7d (future)"
+                message = messages.UNSIGNED_RELATIVE_DATE()
             else:
-                message = f"unexpected character {text[index]!r}"
+                message = messages.UNEXPECTED_CHARACTER(character=repr(text[index]))
             raise SegmentQueryError(message, query=text, line=line, column=column)
         kind, piece = match.lastgroup, match.group()
         if kind != "SPACE":
@@ -190,36 +192,47 @@ class Parser:
         self.index += 1
         return token
 
-    def fail(self, message: str, token: Token | None = None, suggestion: str | None = None):
+    def fail(
+        self,
+        message: Message,
+        token: Token | None = None,
+        suggestion: str | Message | None = None,
+        replacement: str | None = None,
+    ):
         token = token or self.token
         raise SegmentQueryError(
-            message, query=self.text, line=token.line, column=token.column, suggestion=suggestion
+            message,
+            query=self.text,
+            line=token.line,
+            column=token.column,
+            suggestion=suggestion,
+            replacement=replacement,
         )
 
-    def describe(self, token: Token) -> str:
-        return "the end of the query" if token.kind == "EOF" else repr(token.text)
+    def describe(self, token: Token) -> str | Message:
+        return messages.END_OF_QUERY() if token.kind == "EOF" else repr(token.text)
 
-    def expect(self, kind: str, what: str) -> Token:
+    def expect(self, kind: str, template: Template, **params) -> Token:
+        """The next token when it is of `kind`; else `template`'s error, with what was found."""
         if self.token.kind != kind:
-            self.fail(f"expected {what}, found {self.describe(self.token)}")
+            self.fail(template(**params, found=self.describe(self.token)))
         return self.advance()
 
     def expect_keyword(self, word: str) -> Token:
         if self.token.keyword() != word:
-            self.fail(f"expected {word}, found {self.describe(self.token)}")
+            self.fail(messages.EXPECTED_KEYWORD(keyword=word, found=self.describe(self.token)))
         return self.advance()
 
     def parse(self) -> Node:
         if self.token.kind == "EOF":
-            self.fail("the query is empty: write a condition such as number_of_orders > 0")
+            self.fail(messages.EMPTY_QUERY())
         node = self.or_expr()
         if self.token.kind != "EOF":
             hint = None
             if self.token.kind == "IDENT":
                 hint = suggest(self.token.text, ["AND", "OR"])
             self.fail(
-                f"expected AND, OR or the end of the query, found {self.describe(self.token)}",
-                suggestion=hint,
+                messages.EXPECTED_AND_OR_END(found=self.describe(self.token)), suggestion=hint
             )
         return node
 
@@ -244,29 +257,26 @@ class Parser:
         if self.token.kind == "LPAREN":
             self.advance()
             node = self.or_expr()
-            self.expect("RPAREN", "')' to close the parenthesis")
+            self.expect("RPAREN", messages.EXPECTED_CLOSING_PARENTHESIS)
             return node
         return self.condition()
 
     def condition(self) -> Condition:
         token = self.token
         if token.kind != "IDENT" or token.keyword():
-            self.fail(
-                f"expected a condition (an attribute such as number_of_orders), "
-                f"found {self.describe(token)}"
-            )
+            self.fail(messages.EXPECTED_CONDITION(found=self.describe(token)))
         self.advance()
         args: list[Argument] = []
         if self.token.kind == "LPAREN":
             self.advance()
             while True:
-                name = self.expect("IDENT", "an argument name such as since:")
-                self.expect("COLON", f"':' after the argument name {name.text}")
+                name = self.expect("IDENT", messages.EXPECTED_ARGUMENT_NAME)
+                self.expect("COLON", messages.EXPECTED_ARGUMENT_COLON, argument=name.text)
                 args.append(Argument(name.text.lower(), self.value(), name.pos))
                 if self.token.kind == "COMMA":
                     self.advance()
                     continue
-                self.expect("RPAREN", "',' or ')' in the argument list")
+                self.expect("RPAREN", messages.EXPECTED_ARGUMENT_SEPARATOR)
                 break
         operator_token = self.token
         operator, values = self.operator()
@@ -292,12 +302,12 @@ class Parser:
             return "BETWEEN", [low, self.value()]
         if word == "IN":
             self.advance()
-            self.expect("LPAREN", "'(' to open the list of values")
+            self.expect("LPAREN", messages.EXPECTED_LIST_OPENING)
             values = [self.value()]
             while self.token.kind == "COMMA":
                 self.advance()
                 values.append(self.value())
-            self.expect("RPAREN", "',' or ')' in the list of values")
+            self.expect("RPAREN", messages.EXPECTED_LIST_SEPARATOR)
             return "IN", values
         if word == "CONTAINS":
             self.advance()
@@ -321,11 +331,7 @@ class Parser:
         hint = None
         if token.kind == "IDENT":
             hint = suggest(token.text, ["CONTAINS", "BETWEEN", "IN", "IS", "STARTS WITH"])
-        self.fail(
-            "expected an operator (= != > >= < <= BETWEEN IN CONTAINS NOT CONTAINS "
-            f"STARTS WITH IS NULL IS NOT NULL), found {self.describe(token)}",
-            suggestion=hint,
-        )
+        self.fail(messages.EXPECTED_OPERATOR(found=self.describe(token)), suggestion=hint)
 
     def value(self) -> Value:
         token = self.token
@@ -342,7 +348,7 @@ class Parser:
             try:
                 return Value("date", date.fromisoformat(token.text), token.pos)
             except ValueError:
-                self.fail(f"{token.text} is not a calendar date (YYYY-MM-DD)", token)
+                self.fail(messages.NOT_A_CALENDAR_DATE(date=token.text), token)
         if token.kind == "RELATIVE":
             self.advance()
             return Value("relative", (int(token.text[:-1]), token.text[-1].lower()), token.pos)
@@ -353,15 +359,16 @@ class Parser:
         if word in ("TODAY", "YESTERDAY"):
             self.advance()
             return Value("day", word.lower(), token.pos)
-        hint = None
+        hint, replacement = None, None
         if token.kind == "IDENT":
-            hint = suggest(token.text, ["true", "false", "today", "yesterday"]) or (
-                f"'{token.text}' (text goes between single quotes)"
-            )
+            hint = suggest(token.text, ["true", "false", "today", "yesterday"])
+            if hint is None:
+                replacement = f"'{token.text}'"
+                hint = messages.QUOTE_THE_TEXT(text=replacement)
         self.fail(
-            "expected a value: a number, 'text', true/false, a date 2026-11-27, "
-            f"a relative date such as -90d, today or yesterday; found {self.describe(token)}",
+            messages.EXPECTED_VALUE(found=self.describe(token)),
             suggestion=hint,
+            replacement=replacement,
         )
 
 

@@ -6,7 +6,8 @@ the nearest known name or value, so a merchant can fix a typo without reading do
 
 from __future__ import annotations
 
-from sync.segments import catalog
+from sync.messages import Message
+from sync.segments import catalog, messages
 from sync.segments.errors import SegmentQueryError, suggest
 from sync.segments.language import Condition, Node, Value, conditions, parse, value_text
 
@@ -15,7 +16,7 @@ class Validator:
     def __init__(self, query: str):
         self.query = query
 
-    def fail(self, message: str, pos, suggestion: str | None = None):
+    def fail(self, message: Message, pos, suggestion: str | None = None):
         line, column = pos
         raise SegmentQueryError(
             message, query=self.query, line=line, column=column, suggestion=suggestion
@@ -29,15 +30,19 @@ class Validator:
         attribute = catalog.find(condition.attribute)
         if attribute is None:
             self.fail(
-                f"unknown attribute {condition.attribute}",
+                messages.UNKNOWN_ATTRIBUTE(attribute=condition.attribute),
                 condition.pos,
                 suggest(condition.attribute, [a.name for a in catalog.ATTRIBUTES]),
             )
         self.arguments(condition, attribute)
         if condition.operator not in attribute.operators:
             self.fail(
-                f"{condition.attribute} ({attribute.type}) takes the operators "
-                f"{', '.join(attribute.operators)}; not {condition.operator}",
+                messages.OPERATOR_NOT_TAKEN(
+                    attribute=condition.attribute,
+                    type=messages.TYPE_NAMES[attribute.type](),
+                    operators=", ".join(attribute.operators),
+                    operator=condition.operator,
+                ),
                 condition.operator_pos,
             )
         for value in condition.values:
@@ -46,8 +51,11 @@ class Validator:
             for value in condition.values:
                 if value.value not in attribute.values:
                     self.fail(
-                        f"{value_text(value)} is not a value of {condition.attribute}: "
-                        f"one of {', '.join(attribute.values)}",
+                        messages.NOT_A_VALUE_OF(
+                            value=value_text(value),
+                            attribute=condition.attribute,
+                            values=", ".join(attribute.values),
+                        ),
                         value.pos,
                         _quoted(suggest(str(value.value), attribute.values)),
                     )
@@ -59,26 +67,33 @@ class Validator:
             if type_ in ("string", "enum", "tags") and value.kind in ("int", "decimal"):
                 hint = "'" + value_text(value) + "'"
             self.fail(
-                f"{name} expects {catalog.TYPE_EXAMPLES[type_]}, not {value_text(value)}",
+                messages.WRONG_VALUE_KIND(
+                    attribute=name,
+                    expected=messages.TYPE_EXAMPLES[type_](),
+                    value=value_text(value),
+                ),
                 value.pos,
                 hint,
             )
 
     def arguments(self, condition: Condition, attribute: catalog.Attribute) -> None:
         if condition.args and not attribute.is_function:
-            self.fail(f"{condition.attribute} takes no arguments", condition.pos)
+            self.fail(messages.NO_ARGUMENTS(attribute=condition.attribute), condition.pos)
         seen = set()
         for argument in condition.args:
             parameter = attribute.parameter(argument.name)
             if parameter is None:
                 self.fail(
-                    f"{condition.attribute} has no argument {argument.name}: it takes "
-                    f"{', '.join(p.name for p in attribute.parameters)}",
+                    messages.UNKNOWN_ARGUMENT(
+                        attribute=condition.attribute,
+                        argument=argument.name,
+                        arguments=", ".join(p.name for p in attribute.parameters),
+                    ),
                     argument.pos,
                     suggest(argument.name, [p.name for p in attribute.parameters]),
                 )
             if argument.name in seen:
-                self.fail(f"argument {argument.name} is given twice", argument.pos)
+                self.fail(messages.ARGUMENT_TWICE(argument=argument.name), argument.pos)
             seen.add(argument.name)
             label = f"{condition.attribute}({argument.name}:)"
             self.value(label, parameter.type, parameter.values, argument.value)
@@ -89,27 +104,37 @@ class Validator:
                     "type",
                 ):
                     self.fail(
-                        f"{value_text(argument.value)} is not a value of {label}: one of "
-                        f"{', '.join(parameter.values)}",
+                        messages.NOT_A_VALUE_OF(
+                            value=value_text(argument.value),
+                            attribute=label,
+                            values=", ".join(parameter.values),
+                        ),
                         argument.value.pos,
                         _quoted(suggest(str(argument.value.value), parameter.values)),
                     )
         for name in attribute.required:
             if name not in seen:
                 self.fail(
-                    f"{condition.attribute} needs the argument {name}: e.g. {attribute.example}",
+                    messages.ARGUMENT_NEEDED(
+                        attribute=condition.attribute, argument=name, example=attribute.example
+                    ),
                     condition.pos,
                 )
         if attribute.one_of and len(seen & set(attribute.one_of)) != 1:
             self.fail(
-                f"{condition.attribute} needs exactly one of "
-                f"{', '.join(n + ':' for n in attribute.one_of)} e.g. {attribute.example}",
+                messages.EXACTLY_ONE_ARGUMENT(
+                    attribute=condition.attribute,
+                    arguments=", ".join(n + ":" for n in attribute.one_of),
+                    example=attribute.example,
+                ),
                 condition.pos,
             )
         if attribute.at_most_one_of and len(seen & set(attribute.at_most_one_of)) > 1:
             self.fail(
-                f"{condition.attribute} takes at most one of "
-                f"{', '.join(n + ':' for n in attribute.at_most_one_of)}",
+                messages.AT_MOST_ONE_ARGUMENT(
+                    attribute=condition.attribute,
+                    arguments=", ".join(n + ":" for n in attribute.at_most_one_of),
+                ),
                 condition.pos,
             )
         if condition.attribute == "customer_within_distance":
@@ -120,7 +145,10 @@ class Validator:
         for argument in condition.args:
             low, high = limits[argument.name]
             if not low <= argument.value.value <= high:
-                self.fail(f"{argument.name} must be between {low} and {high}", argument.value.pos)
+                self.fail(
+                    messages.OUT_OF_RANGE(argument=argument.name, low=low, high=high),
+                    argument.value.pos,
+                )
 
 
 def _quoted(value: str | None) -> str | None:

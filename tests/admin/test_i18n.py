@@ -3,21 +3,27 @@ catalogues that are complete and compiled."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from plugin_app.admin.formats import format_date, format_money, format_number
+from sync.campaigns import messages as campaign_messages
+from sync.segments import messages as segment_messages
 from sync.store import Customer
 from tests.admin.conftest import AdminClient, page_text
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "plugin_app" / "translations"
 FR_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 FR_MO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo"
+# Every sentence sync/ raises that the admin shows translated.
+ERROR_TEMPLATES = segment_messages.ALL + campaign_messages.ALL
 
 
 def test_browser_language_picks_french_or_english(live_server, filled_shop):
@@ -98,3 +104,125 @@ def test_every_admin_text_has_a_french_translation():
     }
     missing = sorted(str(message) for message in extracted if message not in translated)
     assert not missing, f"untranslated (run `make translations` and translate): {missing[:10]}"
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"%\((\w+)\)s", text))
+
+
+def test_every_error_template_has_a_french_translation():
+    """Walks every template sync/ raises errors with: each is in the French catalogue,
+    translated (not fuzzy, not empty), with the same placeholders as its English msgid."""
+    with FR_PO.open("rb") as source:
+        po = {m.id: m for m in read_po(source) if m.id}
+    assert len({t.code for t in ERROR_TEMPLATES}) == len(ERROR_TEMPLATES), "codes must differ"
+    missing = [
+        t.msgid
+        for t in ERROR_TEMPLATES
+        if t.msgid not in po or not po[t.msgid].string or po[t.msgid].fuzzy
+    ]
+    assert not missing, f"untranslated (run `make translations` and translate): {missing[:10]}"
+    for template in ERROR_TEMPLATES:
+        french = po[template.msgid].string
+        assert _placeholders(french) == _placeholders(template.msgid), template.code
+
+
+TYPO = "city = 'Lyon'\nAND number_of_ordrs >= 1"
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("fr-FR,fr;q=0.9", "attribut inconnu number_of_ordrs"),
+        ("en-GB,en;q=0.8", "unknown attribute number_of_ordrs"),
+    ],
+)
+def test_a_segment_typo_is_explained_in_the_admins_language(
+    live_server, filled_shop, language, expected
+):
+    client = AdminClient(live_server, filled_shop.domain, language=language)
+    for method, path, body in (
+        ("POST", "/segments/preview", {"query": TYPO}),  # the editor's live check
+        ("POST", "/segments", {"name": "Typo", "query": TYPO}),  # its save
+    ):
+        answer = client.api(method, path, json=body)
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert (error["line"], error["column"]) == (2, 5)
+        assert error["localized"] == {
+            "language": language[:2],
+            "message": expected,
+            "suggestion": "number_of_orders",
+        }
+        # What scripts read stays English and stable, whatever the language.
+        assert error["message"] == "unknown attribute number_of_ordrs"
+        assert error["code"] == "unknown_attribute"
+        assert error["params"] == {"attribute": "number_of_ordrs"}
+        assert answer.json()["message"].startswith("line 2, column 5: unknown attribute")
+
+
+def test_words_inside_a_french_error_are_french_and_typed_words_stay(live_server, filled_shop):
+    client = AdminClient(live_server, filled_shop.domain, language="fr")
+
+    def error_of(query: str) -> dict:
+        answer = client.api("POST", "/segments/preview", json={"query": query})
+        assert answer.status_code == 422, answer.text
+        return answer.json()["error"]
+
+    quoted = error_of("city = Nantes")
+    assert quoted["localized"]["message"].startswith("attendu : une valeur (un nombre")
+    assert quoted["localized"]["message"].endswith("; trouvé : 'Nantes'")
+    assert quoted["localized"]["suggestion"] == "'Nantes' (le texte s’écrit entre apostrophes)"
+    assert quoted["suggestion"] == "'Nantes' (text goes between single quotes)"
+    assert quoted["replacement"] == "'Nantes'"  # what "did you mean" puts in the query
+
+    operator = error_of("number_of_orders CONTAINS 3")
+    assert operator["localized"]["message"].startswith(
+        "number_of_orders (entier) accepte les opérateurs =, !=, >, >=, <, <=, BETWEEN"
+    )
+    assert operator["localized"]["message"].endswith("; pas CONTAINS")
+    assert operator["message"].startswith("number_of_orders (integer) takes the operators")
+
+    ended = error_of("(city = 'x'")
+    assert ended["localized"]["message"] == (
+        "attendu : ')' pour fermer la parenthèse ; trouvé : la fin de la requête"
+    )
+    kind = error_of("number_of_orders > 'two'")
+    assert kind["localized"]["message"] == (
+        "number_of_orders attend un nombre entier comme 3, pas 'two'"
+    )
+
+
+def test_a_refused_campaign_is_explained_in_the_admins_language(live_server, filled_shop):
+    empty = {"name": "Vide", "kind": "popup", "variants": [{"key": "a", "content": {}}]}
+    for language, expected in (
+        ("fr", "la variante a n’affiche rien : donnez-lui un titre, du HTML, une image ou un "
+         "formulaire"),
+        ("en", "variant a shows nothing: give it a title, html, image or form"),
+    ):  # fmt: skip
+        client = AdminClient(live_server, filled_shop.domain, language=language)
+        answer = client.api("POST", "/campaigns", json=empty)
+        assert answer.status_code == 422, answer.text
+        body = answer.json()
+        assert body["localized"] == {"language": language, "message": expected}
+        assert body["message"] == "variant a shows nothing: give it a title, html, image or form"
+
+
+def test_a_refused_launch_is_flashed_in_french(live_server, filled_shop):
+    client = AdminClient(live_server, filled_shop.domain, language="fr")
+    created = client.api(
+        "POST",
+        "/campaigns",
+        json={
+            "name": "Sans poids",
+            "kind": "popup",
+            "variants": [{"key": "a", "weight": 0, "content": {"title": "Bonjour"}}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    public_id = created.json()["id"]
+    answer = client.form(f"/admin/campaigns/{public_id}/status", {"status": "live"})
+    assert answer.status_code == 200
+    assert "donnez à une variante un poids supérieur à 0 avant la mise en ligne" in page_text(
+        answer.text
+    )

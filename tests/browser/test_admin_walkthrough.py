@@ -31,6 +31,9 @@ LANGUAGES = {
         "later": "600 of 1,000 records",
         "succeeded": "Succeeded",
         "line": "Line 1, column 1",
+        "typo": "unknown attribute number_of_ordrs",
+        "did_you_mean": "Did you mean number_of_orders?",
+        "not_saved": "Could not save: unknown attribute number_of_ordrs",
         "match": "customers match",
         "list": "Change over 7 days",
         "launched": "Live",
@@ -43,6 +46,9 @@ LANGUAGES = {
         "later": "600 enregistrements sur 1\u202f000",
         "succeeded": "Réussie",
         "line": "Ligne 1, colonne 1",
+        "typo": "attribut inconnu number_of_ordrs",
+        "did_you_mean": "Vouliez-vous dire number_of_orders ?",
+        "not_saved": "Enregistrement impossible : attribut inconnu number_of_ordrs",
         "match": "clients correspondent",
         "list": "Évolution sur 7 jours",
         "launched": "En ligne",
@@ -133,19 +139,25 @@ def test_a_merchant_builds_launches_and_reads_a_campaign(store, new_page, settin
     wait_for_text(page, "#sync", words["succeeded"])
     later.join()
 
-    # 2. A segment with a typo: the error shows at its spot, as one types.
+    # 2. A segment with a typo: the error shows at its spot, as one types, in the admin's
+    # language (the attribute stays as typed); saving it is refused with the same words.
     page.goto(store.url("/admin/segments/new"))
     page.fill("#segment-name", f"Walk {language}")
     page.fill("#segment-query", TYPO)
     page.wait_for_selector("#query-error:not([hidden])")
-    assert words["line"] in text_of(page, "#query-error")
-    assert "number_of_orders" in text_of(page, "#query-error")  # did you mean
+    error = text_of(page, "#query-error")
+    assert words["line"] in error and words["typo"] in error, error
+    assert words["did_you_mean"] in text_of(page, "#query-error .suggestion")
     assert page.inner_text("mark.query-mark") == "number_of_ordrs"
-    # The preview call answered 422 (the query's error, by design): Chromium logs any 4xx.
+    page.click("#segment-save")
+    wait_for_text(page, "#save-status", words["not_saved"])
+    # The preview and save calls answered 422 (the query's error, by design): Chromium
+    # logs any 4xx.
     admin.errors[:] = [error for error in admin.errors if "status of 422" not in error]
 
-    # 3. Fixed: the error goes, the live count is the database's.
-    page.fill("#segment-query", QUERY)
+    # 3. Fixed with the suggestion: the error goes, the live count is the database's.
+    page.click("#query-error .suggestion")
+    assert page.input_value("#segment-query") == QUERY
     page.wait_for_selector("#query-error", state="hidden")
     page.wait_for_selector("#preview-count[data-count]")
     expected = store.db.scalar(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from sync.segments import catalog
+from sync.segments import catalog, messages
 from sync.segments.errors import SegmentQueryError
 from sync.segments.language import (
     And,
@@ -168,6 +168,22 @@ def test_errors(query, line, column, words, suggestion):
     assert words in error.message, str(error)
     assert error.suggestion == suggestion
     assert error.as_dict()["line"] == line
+    # Every reason is one of the catalogue's templates (the admin translates those).
+    assert error.reason.template in messages.ALL
+    assert error.as_dict()["code"] == error.code == error.reason.template.code
+
+
+def test_a_suggestion_that_is_a_sentence_keeps_the_text_to_put_in_the_query():
+    error = refused("city = Nantes")
+    assert error.hint is not None and error.hint.template is messages.QUOTE_THE_TEXT
+    assert error.replacement == "'Nantes'"
+    plain = refused("gendr = 'female'")
+    assert plain.hint is None and plain.replacement == plain.suggestion == "gender"
+
+
+def test_an_error_is_made_from_a_template_only():
+    with pytest.raises(TypeError):
+        SegmentQueryError("unknown attribute x")
 
 
 def test_every_catalogue_example_is_valid():

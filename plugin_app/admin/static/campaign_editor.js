@@ -290,7 +290,9 @@
         window.location.href = config.resultsUrl.replace("ID", encodeURIComponent(answer.data.id));
         return;
       }
-      var reason = answer.data.message || String(answer.status);
+      // The API's message is English; `localized` has it in the admin's language.
+      var reason = (answer.data.localized && answer.data.localized.message) ||
+        answer.data.message || String(answer.status);
       if (answer.data.fields) reason += " — " + JSON.stringify(answer.data.fields);
       status.textContent = fill(M.failed, { reason: reason });
     });

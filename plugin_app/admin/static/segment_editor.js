@@ -68,6 +68,11 @@
       '<mark class="query-mark" data-line="' + lastError.line + '" data-column="' + lastError.column + '">' +
       escapeHtml(marked) + "</mark>" + escapeHtml(text.slice(end)) + "\n";
   }
+  // The API's error is English (`message`, `suggestion`) with the same words in the
+  // admin's language beside it (`localized`); the editor shows the latter.
+  function reasonOf(error) {
+    return (error.localized && error.localized.message) || error.message;
+  }
   function showError(error) {
     lastError = error;
     paint();
@@ -83,12 +88,14 @@
     var where = document.createElement("strong");
     where.textContent = fill(M.lineColumn, { line: error.line, column: error.column }) + " · ";
     errorBox.appendChild(where);
-    errorBox.appendChild(document.createTextNode(error.message));
+    errorBox.appendChild(document.createTextNode(reasonOf(error)));
     if (error.suggestion) {
       var hint = document.createElement("button");
       hint.type = "button";
       hint.className = "link suggestion";
-      hint.textContent = fill(M.didYouMean, { suggestion: error.suggestion });
+      hint.textContent = fill(M.didYouMean, {
+        suggestion: (error.localized && error.localized.suggestion) || error.suggestion
+      });
       hint.addEventListener("click", function () { applySuggestion(error); });
       errorBox.appendChild(document.createTextNode(" "));
       errorBox.appendChild(hint);
@@ -99,7 +106,7 @@
     var start = offsetOf(text, error.line, error.column);
     var match = /^[\w.]+/.exec(text.slice(start));
     var end = start + (match ? match[0].length : 0);
-    input.value = text.slice(0, start) + error.suggestion + text.slice(end);
+    input.value = text.slice(0, start) + (error.replacement || error.suggestion) + text.slice(end);
     changed();
   }
 
@@ -250,7 +257,7 @@
         window.location.href = config.pageUrl + answer.data.id;
       } else if (answer.status === 422 && answer.data.error) {
         showError(answer.data.error);
-        saveStatus.textContent = fill(M.failed, { reason: answer.data.error.message });
+        saveStatus.textContent = fill(M.failed, { reason: reasonOf(answer.data.error) });
       } else {
         saveStatus.textContent = fill(M.failed, { reason: answer.data.message || answer.status });
       }
