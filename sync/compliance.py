@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from sync.ingest import detach_orders
 from sync.queue import job_sessions, job_settings
 from sync.segments.evaluate import forget_members
 from sync.settings import Settings
@@ -208,6 +209,7 @@ def redact_customer(session: Session, settings: Settings, shop: Shop, payload: d
             session.execute(delete(Visitor).where(Visitor.id.in_(visitor_ids)))
         visitors = len(visitor_ids)
         forget_members(session, ids)
+        detach_orders(session, shop.id, ids)
         session.execute(delete(Customer).where(Customer.id.in_(ids)))
     blanked = _blank_deliveries(session, shop.id, customer)
     for path in list_exports(settings, shop):

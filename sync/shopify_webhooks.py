@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from connectors.shopify import webhook_payloads as payloads
 from sync import compliance, shopify_app
-from sync.ingest import upsert_carts, upsert_customers, upsert_orders, upsert_products
+from sync.ingest import (
+    detach_orders,
+    upsert_carts,
+    upsert_customers,
+    upsert_orders,
+    upsert_products,
+)
 from sync.queue import job_settings
 from sync.segments.evaluate import forget_members
 from sync.segments.refresh import TouchedCustomers, refresh_segments
@@ -200,6 +206,7 @@ def _delete_customer(session, shop, delivery, payload, settings) -> str:
     if _newer_than_delete(row.updated_at, delivery):
         return _ignored(delivery, "the customer changed after this deletion was sent")
     forget_members(session, [row.id])
+    detach_orders(session, shop.id, [row.id])
     session.execute(delete(Customer).where(Customer.id == row.id))
     return "done"
 

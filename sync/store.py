@@ -121,6 +121,12 @@ class Customer(Base):
         Index("ix_customers_shop_city", "shop_id", "city"),
         Index("ix_customers_shop_lat_lon", "shop_id", "latitude", "longitude"),
         Index("ix_customers_tags", "tags", postgresql_using="gin"),
+        # The segment conditions' indexes of migration 0002 (sync/segments/compile.py); the
+        # birthday expression index is created there too, on PostgreSQL only.
+        Index("ix_customers_shop_birth_date", "shop_id", "birth_date"),
+        Index("ix_customers_shop_first_order_date", "shop_id", "first_order_date"),
+        Index("ix_customers_shop_loyalty_tier", "shop_id", "loyalty_tier"),
+        Index("ix_customers_shop_industry", "shop_id", "industry"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -193,6 +199,13 @@ class Product(Base):
 
 
 class Order(Base):
+    """An order. Like its lines, it carries no foreign keys (migration 0007): the checks cost
+    more than half of every order's insert (each one locks its customer's row, a WAL record
+    per order). Ingest writes `customer_id` only from a customer it just found; code that
+    deletes customers detaches their orders first (`sync.ingest.detach_orders`); erase_shop
+    deletes orders explicitly.
+    """
+
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id"),
@@ -217,10 +230,10 @@ class Order(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(Id)
     external_id: Mapped[str] = mapped_column(String(255))
     # Linked at ingest, or later when the customer arrives (webhooks race).
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(Id)
     customer_external_id: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(16), default="paid")
@@ -271,6 +284,7 @@ class Cart(Base):
         UniqueConstraint("shop_id", "external_id"),
         Index("ix_carts_customer_updated", "customer_id", "updated_at"),
         Index("ix_carts_shop_customer_external_id", "shop_id", "customer_external_id"),
+        Index("ix_carts_shop_updated_date", "shop_id", "updated_date"),  # migration 0002
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

