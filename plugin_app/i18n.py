@@ -10,7 +10,8 @@ plugin_app/admin/formats.py, which uses Babel's CLDR data for the same locale.
 
 Errors raised below Flask (a segment query's, a campaign's) carry a `sync.messages.Message`
 whose templates `make translations` extracts from sync/ (the `N_` marker); `translated`
-renders one in the request's language.
+renders one in the request's language, `translated_fields` a whole tree of field-by-field
+details (an invalid campaign's `fields`, whose leaves are `sync.messages.Text`s).
 """
 
 from __future__ import annotations
@@ -66,11 +67,27 @@ def current_language() -> str:
 
 def translated(message: Message | str) -> str:
     """A message from sync/ in the request's language: each template (nested ones too) goes
-    through gettext, the values the merchant typed go in as they are. A plain string (a
-    message no template describes) is shown as it is."""
+    through gettext, the values the merchant typed go in as they are. A text that kept its
+    message (`sync.messages.Text`, a marshmallow template) is translated the same way; a plain
+    string (a message no template describes) is shown as it is."""
     if isinstance(message, Message):
         return message.render(gettext)
+    kept = getattr(message, "message", None)
+    if isinstance(kept, Message):
+        return kept.render(gettext)
     return message
+
+
+def translated_fields(details):
+    """Field-by-field details (marshmallow's shape: dicts, lists, messages) with every
+    message translated; the shape and the keys stay."""
+    if isinstance(details, dict):
+        return {key: translated_fields(value) for key, value in details.items()}
+    if isinstance(details, list | tuple):
+        return [translated_fields(value) for value in details]
+    if isinstance(details, str | Message):
+        return translated(details)
+    return details
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,10 @@ admin renders the same message with Flask-Babel's gettext in the request's langu
 (plugin_app/i18n.py). A value that is itself a `Message` (a type's name, "the end of the
 query") is translated too; any other value (what the merchant typed, an attribute or an
 operator's name) is put in as it is.
+
+Some libraries carry only strings (marshmallow's error dicts): a `Text` is the English
+sentence as a `str`, so such a library and JSON treat it as the string it is, and it keeps
+its `Message` for whoever translates it later.
 """
 
 from __future__ import annotations
@@ -65,12 +69,27 @@ class Message:
         return self.render()
 
 
+class Text(str):
+    """A message's English text that still knows its message (`text.message`)."""
+
+    message: Message
+
+    def __new__(cls, message: Message) -> Text:
+        made = super().__new__(cls, str(message))
+        made.message = message
+        return made
+
+    def __getnewargs__(self) -> tuple[Message]:
+        return (self.message,)
+
+
 def templates_in(namespace: Mapping[str, object]) -> tuple[Template, ...]:
-    """Every Template a module defines, at top level or inside a dict (for tests and docs)."""
+    """Every Template a module defines, at top level or inside a dict, each once (for tests
+    and docs)."""
     found: list[Template] = []
     for value in namespace.values():
         if isinstance(value, Template):
             found.append(value)
         elif isinstance(value, dict):
             found.extend(v for v in value.values() if isinstance(v, Template))
-    return tuple(found)
+    return tuple(dict.fromkeys(found))

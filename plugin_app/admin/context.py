@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from plugin_app.admin import admin
 from plugin_app.admin.csrf import csrf_token
 from plugin_app.admin.formats import ShopFormats, formats_for
+from plugin_app.admin.run_names import kind_name, stream_name
 from plugin_app.i18n import LANGUAGE_NAMES, current_language
 
 
@@ -48,6 +49,8 @@ def admin_context() -> dict:
         "csrf_token": csrf_token,
         "language_names": LANGUAGE_NAMES,
         "kind_names": KIND_NAMES,
+        "stream_name": stream_name,
+        "run_kind_name": kind_name,
         # The campaigns pages appear once the campaign API they use is installed.
         "has_campaigns": "admin.campaigns" in current_app.view_functions,
     }

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from plugin_app.api import api, problem
 from plugin_app.api.campaign_schemas import ListQuery, PreviewContentInput, StatusInput
 from plugin_app.db import session
-from plugin_app.i18n import current_language, translated
+from plugin_app.i18n import current_language, translated, translated_fields
 from sync.campaigns.attribution import attribute
 from sync.campaigns.content import ContentError, Variables, clean_content, format_amount, render
 from sync.campaigns.editing import (
@@ -28,6 +28,7 @@ from sync.campaigns.editing import (
 )
 from sync.campaigns.models import Campaign
 from sync.campaigns.results import campaign_results
+from sync.messages import Text
 from sync.store import Customer
 
 
@@ -38,15 +39,24 @@ def _load(schema, data):
         return None, problem(400, "invalid input", fields=error.messages)
 
 
+def _localized(reason, fields: dict) -> dict:
+    """The reason and the field-by-field details in the request's language (what the
+    campaign editor shows); `fields` is there when the answer has some."""
+    localized = {"language": current_language(), "message": translated(reason)}
+    if fields:
+        localized["fields"] = translated_fields(fields)
+    return localized
+
+
 def _refused(error: CampaignError):
-    """`message` is English and stable for scripts; `localized` holds the same reason in the
-    request's language (what the campaign editor shows)."""
-    localized = {"language": current_language(), "message": translated(error.reason)}
+    """`message`, `fields` and `code` are English and stable for scripts; `localized` holds
+    the same reason and fields in the request's language."""
     return problem(
         error.status if error.status != 400 else 422,
         str(error),
+        code=error.reason.code,
         fields=error.fields,
-        localized=localized,
+        localized=_localized(error.reason, error.fields),
     )
 
 
@@ -154,7 +164,14 @@ def preview_content():
     try:
         content = clean_content(data["content"])
     except ContentError as refusal:
-        return problem(422, str(refusal), fields={"content": [str(refusal)]})
+        fields = {"content": [Text(refusal.message)]}
+        return problem(
+            422,
+            str(refusal),
+            code=refusal.message.code,
+            fields=fields,
+            localized=_localized(refusal.message, fields),
+        )
     statement = select(Customer).where(Customer.shop_id == g.shop.id)
     if data["customer_id"] is not None:
         statement = statement.where(Customer.id == data["customer_id"])

@@ -401,14 +401,22 @@ def document() -> dict:
                     "properties": {
                         "status": {"type": "integer"},
                         "message": {"type": "string"},
+                        "code": {
+                            "type": "string",
+                            "description": "a refused campaign change: stable, "
+                            "invalid_campaign, variant_shows_nothing, ... "
+                            "(sync/campaigns/messages.py)",
+                        },
                         "fields": OBJ,
                         "localized": {
                             "type": "object",
-                            "description": "A refused campaign change: `message` again, in "
-                            "the request's language (`message` itself stays English)",
+                            "description": "A refused campaign change: `message` and `fields` "
+                            "again, in the request's language (`message` and `fields` "
+                            "themselves stay English)",
                             "properties": {
                                 "language": {"type": "string", "enum": ["en", "fr"]},
                                 "message": {"type": "string"},
+                                "fields": OBJ,
                             },
                         },
                     },

@@ -8,6 +8,9 @@ text and are substituted per visitor at decide: in `html` the value is HTML-esca
 plain-text fields (title, button label, form texts) it is inserted as text, which the
 loader sets with `textContent`, never as HTML. Links and images accept only http(s),
 relative, mailto: and tel: URLs.
+
+A refusal is a `ContentError` carrying a `sync.messages.Message` (templates in
+sync/campaigns/messages.py): English as `str(error)`, translated by the admin.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import nh3
+
+from sync.campaigns import messages
+from sync.messages import Message
 
 VARIABLES = ("first_name", "cart_total", "loyalty_points")
 VARIABLE_RE = re.compile(
@@ -75,6 +81,16 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "CAD": "$", "JPY
 class ContentError(ValueError):
     """Content that cannot be stored as it is (an unsafe URL, an unknown variable)."""
 
+    def __init__(self, message: Message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _field(where: str) -> Message | str:
+    """A content field's name, translated with its sentence."""
+    template = messages.CONTENT_FIELDS.get(where)
+    return template() if template else where
+
 
 def sanitise_html(markup: str) -> str:
     """Merchant HTML with everything executable removed."""
@@ -99,9 +115,9 @@ def safe_url(value: str | None, what: str) -> str | None:
     squeezed = re.sub(r"[\x00-\x20]", "", url).lower()
     match = re.match(r"^([a-z][a-z0-9+.\-]*):", squeezed)
     if match and match.group(1) not in URL_SCHEMES:
-        raise ContentError(f"{what}: only http(s), relative, mailto: or tel: links, not {url!r}")
+        raise ContentError(messages.URL_SCHEME_REFUSED(field=_field(what), url=repr(url)))
     if any(ord(c) < 32 for c in url):
-        raise ContentError(f"{what}: control characters are not allowed in a URL")
+        raise ContentError(messages.URL_CONTROL_CHARACTERS(field=_field(what)))
     return url
 
 
@@ -109,8 +125,11 @@ def check_variables(text: str, where: str) -> None:
     for match in VARIABLE_RE.finditer(text):
         if match.group(1) not in VARIABLES:
             raise ContentError(
-                f"{where}: unknown variable {{{{ {match.group(1)} }}}}; "
-                f"use one of {', '.join('{{ ' + v + ' }}' for v in VARIABLES)}"
+                messages.UNKNOWN_VARIABLE(
+                    field=_field(where),
+                    variable="{{ " + match.group(1) + " }}",
+                    variables=", ".join("{{ " + v + " }}" for v in VARIABLES),
+                )
             )
 
 
@@ -118,10 +137,10 @@ def _text(value, where: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ContentError(f"{where} must be text")
+        raise ContentError(messages.CONTENT_NOT_TEXT(field=_field(where)))
     value = value.strip()
     if len(value) > limit:
-        raise ContentError(f"{where} is longer than {limit} characters")
+        raise ContentError(messages.CONTENT_TOO_LONG(field=_field(where), limit=limit))
     check_variables(value, where)
     return value or None
 
@@ -134,16 +153,16 @@ def clean_content(content: dict | None, control: bool = False) -> dict:
     if control or not content:
         return {}
     if not isinstance(content, dict):
-        raise ContentError("content must be an object")
+        raise ContentError(messages.CONTENT_NOT_AN_OBJECT())
     known = {"title", "html", "image_url", "image_alt", "button", "discount_code", "form"}
     unknown = set(content) - known
     if unknown:
-        raise ContentError(f"unknown content fields: {', '.join(sorted(unknown))}")
+        raise ContentError(messages.UNKNOWN_CONTENT_FIELDS(fields=", ".join(sorted(unknown))))
     markup = content.get("html") or ""
     if not isinstance(markup, str):
-        raise ContentError("html must be text")
+        raise ContentError(messages.CONTENT_NOT_TEXT(field=_field("html")))
     if len(markup) > MAX_HTML:
-        raise ContentError(f"html is longer than {MAX_HTML} characters")
+        raise ContentError(messages.CONTENT_TOO_LONG(field=_field("html"), limit=MAX_HTML))
     markup = sanitise_html(markup)
     check_variables(markup, "html")
     cleaned: dict = {
@@ -158,13 +177,13 @@ def clean_content(content: dict | None, control: bool = False) -> dict:
     button = content.get("button")
     if button:
         if not isinstance(button, dict) or set(button) - {"label", "action", "url"}:
-            raise ContentError("button takes label, action (link|close) and url")
+            raise ContentError(messages.BUTTON_SHAPE())
         action = button.get("action") or ("link" if button.get("url") else "close")
         if action not in BUTTON_ACTIONS:
-            raise ContentError(f"button action must be link or close, not {action!r}")
+            raise ContentError(messages.BUTTON_ACTION(action=repr(action)))
         url = safe_url(button.get("url"), "button url")
         if action == "link" and not url:
-            raise ContentError("a link button needs a url")
+            raise ContentError(messages.LINK_BUTTON_NEEDS_URL())
         cleaned["button"] = {
             "label": _text(button.get("label"), "button label", 80) or "OK",
             "action": action,
@@ -174,15 +193,13 @@ def clean_content(content: dict | None, control: bool = False) -> dict:
     if form:
         known_form = {"fields", "consent_text", "submit_label", "success_text"}
         if not isinstance(form, dict) or set(form) - known_form:
-            raise ContentError(f"form takes {', '.join(sorted(known_form))}")
+            raise ContentError(messages.FORM_SHAPE(fields=", ".join(sorted(known_form))))
         fields = form.get("fields") or ["email"]
         if not isinstance(fields, list) or not fields or set(fields) - set(FORM_FIELDS):
-            raise ContentError("form fields: a list of email and/or phone")
+            raise ContentError(messages.FORM_FIELDS())
         consent = _text(form.get("consent_text"), "form consent_text", 1000)
         if not consent:
-            raise ContentError(
-                "a capture form needs consent_text: the exact wording the shopper agrees to"
-            )
+            raise ContentError(messages.CONSENT_NEEDED())
         cleaned["form"] = {
             "fields": [f for f in FORM_FIELDS if f in fields],
             "consent_text": consent,

@@ -26,7 +26,7 @@ from sync.campaigns.models import (
 )
 from sync.campaigns.rules import local_time, to_utc
 from sync.campaigns.schema import CampaignDocument
-from sync.messages import Message
+from sync.messages import Message, Text
 from sync.segments.models import Segment
 from sync.store import Shop, utcnow
 
@@ -48,11 +48,12 @@ class CampaignError(ValueError):
     """A campaign change that cannot be made; `fields` says where when it is a field.
 
     `reason` is the Message (sync/campaigns/messages.py) the admin translates; `str(error)`
-    its English text, as the API and the CLI say it. A content refusal (sync.campaigns.content)
-    arrives as a plain English string and stays one.
+    its English text, as the API and the CLI say it. `fields` has marshmallow's shape
+    (field -> [messages], nested dicts, list indexes), each message a `sync.messages.Text`:
+    English as a string, its Message kept for translation.
     """
 
-    def __init__(self, reason: Message | str, fields: dict | None = None, status: int = 400):
+    def __init__(self, reason: Message, fields: dict | None = None, status: int = 400):
         super().__init__(str(reason))
         self.reason = reason
         self.fields = fields or {}
@@ -111,13 +112,11 @@ def _clean_variants(variants: list[dict]) -> list[dict]:
             content = clean_content(variant["content"], control=variant["control"])
         except ContentError as error:
             raise CampaignError(
-                str(error), fields={"variants": {index: {"content": [str(error)]}}}
+                error.message, fields={"variants": {index: {"content": [Text(error.message)]}}}
             ) from error
         if not variant["control"] and not content_shows_something(content):
-            raise CampaignError(
-                messages.VARIANT_SHOWS_NOTHING(variant=variant["key"]),
-                fields={"variants": {index: {"content": ["empty"]}}},
-            )
+            reason = messages.VARIANT_SHOWS_NOTHING(variant=variant["key"])
+            raise CampaignError(reason, fields={"variants": {index: {"content": [Text(reason)]}}})
         cleaned.append({**variant, "content": content})
     return cleaned
 
@@ -137,10 +136,8 @@ def _check_segments(session: Session, shop: Shop, segments: dict) -> None:
     )
     missing = sorted(wanted - found)
     if missing:
-        raise CampaignError(
-            messages.UNKNOWN_SEGMENTS(segments=", ".join(map(str, missing)), shop=shop.domain),
-            fields={"audience": {"segments": [f"unknown segment ids {missing}"]}},
-        )
+        reason = messages.UNKNOWN_SEGMENTS(segments=", ".join(map(str, missing)), shop=shop.domain)
+        raise CampaignError(reason, fields={"audience": {"segments": [Text(reason)]}})
 
 
 def _apply(session: Session, shop: Shop, campaign: Campaign, data: dict) -> None:
@@ -178,9 +175,11 @@ def _apply(session: Session, shop: Shop, campaign: Campaign, data: dict) -> None
     if "variants" in data:
         _replace_variants(session, campaign, _clean_variants(data["variants"]))
     if campaign.kind != "inline" and campaign.slot:
-        raise CampaignError(messages.SLOT_NOT_INLINE(), fields={"slot": ["not inline"]})
+        raise CampaignError(
+            messages.SLOT_NOT_INLINE(), {"slot": [Text(messages.SLOT_NOT_INLINE())]}
+        )
     if campaign.kind == "inline" and not campaign.slot:
-        raise CampaignError(messages.SLOT_NEEDED(), {"slot": ["missing"]})
+        raise CampaignError(messages.SLOT_NEEDED(), {"slot": [Text(messages.SLOT_NEEDED())]})
 
 
 def _replace_variants(session: Session, campaign: Campaign, variants: list[dict]) -> None:
@@ -197,11 +196,8 @@ def _replace_variants(session: Session, campaign: Campaign, variants: list[dict]
             continue
         seen = session.scalar(select(func.count()).where(CampaignExposure.variant_id == row.id))
         if seen:
-            raise CampaignError(
-                messages.VARIANT_HAS_RESULTS(variant=key, count=seen),
-                fields={"variants": [f"variant {key} has results"]},
-                status=409,
-            )
+            reason = messages.VARIANT_HAS_RESULTS(variant=key, count=seen)
+            raise CampaignError(reason, fields={"variants": [Text(reason)]}, status=409)
         session.delete(row)
     for position, variant in enumerate(variants):
         row = existing.get(variant["key"])

@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from sync.campaigns import messages
+from sync.messages import Message
+
 PAGE_TYPES = ("home", "product", "collection", "cart", "other")
 DEVICES = ("desktop", "mobile")
 URL_OPERATORS = ("contains", "equals", "regex", "starts_with")
@@ -73,14 +76,15 @@ def compiled_regex(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
-def check_regex(pattern: str) -> str | None:
-    """Why a page-rule regex is refused (None when it is fine)."""
+def check_regex(pattern: str) -> Message | None:
+    """Why a page-rule regex is refused (None when it is fine); Python's own words for a
+    syntax error stay English."""
     if len(pattern) > MAX_REGEX:
-        return f"a URL pattern is at most {MAX_REGEX} characters"
+        return messages.URL_PATTERN_TOO_LONG(limit=MAX_REGEX)
     try:
         compiled_regex(pattern)
     except re.error as error:
-        return f"URL pattern {pattern!r} is not a regular expression: {error}"
+        return messages.URL_PATTERN_INVALID(pattern=repr(pattern), reason=str(error))
     return None
 
 

@@ -3,14 +3,19 @@
 One schema for every way a campaign is written, so the storefront's decide never meets a
 rule it cannot read. Unknown fields are refused (a typo in `frequncy` must not silently
 drop a cap). Content is checked separately by sync.campaigns.content (sanitising).
+
+Every message is a template (sync/campaigns/messages.py; marshmallow's own ones through
+sync/schema_messages.py's `TemplatedSchema`), so the admin shows each field's error in the
+merchant's language while the API's `fields` keep their English text.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from sync.campaigns import messages
 from sync.campaigns.models import GOALS, KINDS
 from sync.campaigns.rules import (
     DEVICES,
@@ -20,11 +25,18 @@ from sync.campaigns.rules import (
     VISITOR_KINDS,
     check_regex,
 )
+from sync.messages import Message, Text
+from sync.schema_messages import FieldTemplate, TemplatedSchema
 
-SLOT = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="a slot name: letters, digits, - and _")
-KEY = validate.Regexp(r"^[a-z0-9_-]{1,32}$", error="a variant key: a-z, 0-9, - and _")
-HOUR = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="a time such as 09:00")
-Count = fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000))
+SLOT = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error=FieldTemplate(messages.SLOT_NAME))
+KEY = validate.Regexp(r"^[a-z0-9_-]{1,32}$", error=FieldTemplate(messages.VARIANT_KEY))
+HOUR = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error=FieldTemplate(messages.TIME_OF_DAY))
+COUNTRY = validate.Regexp(r"^[A-Za-z]{2}$", error=FieldTemplate(messages.COUNTRY_CODE))
+
+
+def refused(message: Message, field: str | None = None) -> ValidationError:
+    """A schema's own refusal: English for marshmallow, the message kept for translation."""
+    return ValidationError(Text(message), field) if field else ValidationError(Text(message))
 
 
 def _strings(max_items: int = 100, length: int = 255, **kwargs):
@@ -35,7 +47,7 @@ def _strings(max_items: int = 100, length: int = 255, **kwargs):
     )
 
 
-class SegmentsRule(Schema):
+class SegmentsRule(TemplatedSchema):
     include = fields.List(fields.Integer(strict=True), load_default=list)
     exclude = fields.List(fields.Integer(strict=True), load_default=list)
 
@@ -43,21 +55,21 @@ class SegmentsRule(Schema):
     def disjoint(self, data, **_kwargs):
         both = set(data.get("include", [])) & set(data.get("exclude", []))
         if both:
-            raise ValidationError(f"segments both included and excluded: {sorted(both)}")
+            raise refused(messages.INCLUDED_AND_EXCLUDED(segments=str(sorted(both))))
 
 
-class Audience(Schema):
+class Audience(TemplatedSchema):
     segments = fields.Nested(SegmentsRule, load_default=lambda: {"include": [], "exclude": []})
     visitors = fields.String(load_default="all", validate=validate.OneOf(VISITOR_KINDS))
     devices = fields.List(fields.String(validate=validate.OneOf(DEVICES)), load_default=list)
     countries = fields.List(
-        fields.String(validate=validate.Regexp(r"^[A-Za-z]{2}$", error="ISO country code")),
+        fields.String(validate=COUNTRY),
         load_default=list,
     )
     returning = fields.Boolean(load_default=None, allow_none=True)
 
 
-class UrlRule(Schema):
+class UrlRule(TemplatedSchema):
     op = fields.String(required=True, validate=validate.OneOf(URL_OPERATORS))
     value = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
@@ -66,10 +78,10 @@ class UrlRule(Schema):
         if data.get("op") == "regex":
             problem = check_regex(data["value"])
             if problem:
-                raise ValidationError(problem, "value")
+                raise refused(problem, "value")
 
 
-class Pages(Schema):
+class Pages(TemplatedSchema):
     url = fields.List(fields.Nested(UrlRule), load_default=list, validate=validate.Length(max=50))
     url_exclude = fields.List(
         fields.Nested(UrlRule), load_default=list, validate=validate.Length(max=50)
@@ -79,7 +91,7 @@ class Pages(Schema):
     categories = _strings(load_default=list)
 
 
-class Trigger(Schema):
+class Trigger(TemplatedSchema):
     type = fields.String(required=True, validate=validate.OneOf(TRIGGER_TYPES))
     seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=3600))
     percent = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
@@ -99,13 +111,15 @@ class Trigger(Schema):
         needed = self.NEEDS.get(data.get("type"))
         given = set(data) - {"type"}
         if needed and needed not in data:
-            raise ValidationError(f"a {data['type']} trigger needs {needed}")
+            raise refused(messages.TRIGGER_NEEDS(trigger=data["type"], parameter=needed))
         extra = given - ({needed} if needed else set())
         if extra:
-            raise ValidationError(f"a {data.get('type')} trigger takes no {', '.join(extra)}")
+            raise refused(
+                messages.TRIGGER_TAKES_NO(trigger=data.get("type"), parameters=", ".join(extra))
+            )
 
 
-class Frequency(Schema):
+class Frequency(TemplatedSchema):
     per_session = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
     every_days = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=3650)
@@ -115,13 +129,13 @@ class Frequency(Schema):
     stop_after_closes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
 
 
-class Hours(Schema):
+class Hours(TemplatedSchema):
     # "from" is a keyword: the field is named from_ and read as "from".
     from_ = fields.String(required=True, data_key="from", validate=HOUR)
     to = fields.String(required=True, validate=HOUR)
 
 
-class Schedule(Schema):
+class Schedule(TemplatedSchema):
     # Wall-clock times in the shop's time zone (an explicit offset is converted).
     starts_at = fields.DateTime(load_default=None, allow_none=True)
     ends_at = fields.DateTime(load_default=None, allow_none=True)
@@ -136,14 +150,14 @@ class Schedule(Schema):
     def order(self, data, **_kwargs):
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and _naive(start) >= _naive(end):
-            raise ValidationError("ends_at must be after starts_at", "ends_at")
+            raise refused(messages.ENDS_BEFORE_START(), "ends_at")
 
 
 def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-class Variant(Schema):
+class Variant(TemplatedSchema):
     key = fields.String(required=True, validate=KEY)
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     weight = fields.Integer(strict=True, load_default=1, validate=validate.Range(min=0, max=10_000))
@@ -151,7 +165,7 @@ class Variant(Schema):
     content = fields.Dict(load_default=dict)
 
 
-class CampaignDocument(Schema):
+class CampaignDocument(TemplatedSchema):
     """A whole campaign (create), or with partial=True the fields to change."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
@@ -179,18 +193,18 @@ class CampaignDocument(Schema):
     def coherent(self, data, partial=None, **_kwargs):
         kind, slot = data.get("kind"), data.get("slot")
         if kind == "inline" and not slot and not partial:
-            raise ValidationError("an inline campaign needs the slot it fills", "slot")
+            raise refused(messages.SLOT_NEEDED(), "slot")
         if kind is not None and kind != "inline" and slot:
-            raise ValidationError("only inline campaigns fill a slot", "slot")
+            raise refused(messages.SLOT_NOT_INLINE(), "slot")
         variants = data.get("variants")
         if variants is not None:
             keys = [v["key"] for v in variants]
             if len(set(keys)) != len(keys):
-                raise ValidationError("variant keys must be different", "variants")
+                raise refused(messages.VARIANT_KEYS_TWICE(), "variants")
             if sum(1 for v in variants if v["control"]) > 1:
-                raise ValidationError("at most one control variant", "variants")
+                raise refused(messages.ONE_CONTROL(), "variants")
             if all(v["control"] for v in variants):
-                raise ValidationError("a campaign needs a variant that shows something", "variants")
+                raise refused(messages.ONLY_CONTROLS(), "variants")
         for trigger in data.get("triggers") or ():
             if trigger["type"] == "exit_intent" and data.get("kind") == "inline":
-                raise ValidationError("inline content is placed at load, not on exit", "triggers")
+                raise refused(messages.INLINE_NOT_ON_EXIT(), "triggers")

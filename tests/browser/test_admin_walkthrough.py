@@ -270,3 +270,59 @@ def test_saving_from_the_editor_keeps_what_the_form_does_not_show(db, shop, live
         assert after[key] == before[key], key
     assert after["schedule"]["weekdays"] == [1, 2, 3]
     assert after["schedule"]["hours"] == before["schedule"]["hours"]
+
+
+def test_a_refused_save_shows_each_error_in_french_next_to_its_field(
+    db, shop, new_page, live_server
+):
+    """The campaign editor in French: a field's error beside the field (not JSON), a content
+    problem beside the variant's content and in the preview's note; a fix clears them."""
+    from sync.campaigns.editing import create_campaign
+
+    campaign = create_campaign(
+        db,
+        shop,
+        {
+            "name": "Bienvenue",
+            "kind": "popup",
+            "variants": [{"key": "a", "content": {"title": "Salut"}}],
+        },
+    )
+    db.commit()
+    admin = new_page(locale="fr-FR")
+    page = admin.page
+    page.goto(f"{live_server}/admin/?shop={shop.domain}")
+    page.goto(f"{live_server}/admin/campaigns/{campaign.public_id}/edit")
+    weight = page.locator('#variants [data-field="weight"]')
+    weight.fill("-1")
+    page.click("#campaign-save")
+    page.wait_for_selector("[data-field-error]")
+    assert page.inner_text("#save-status") == "Enregistrement impossible : campagne invalide"
+    beside = page.locator('#variants .variant label.field:has([data-field="weight"]) .field__error')
+    assert beside.inner_text() == "doit être entre 0 et 10000"
+    assert weight.get_attribute("aria-invalid") == "true"
+    assert page.locator("[data-field-error]").count() == 1
+    assert page.locator("#save-problems").is_hidden()
+
+    weight.fill("1")
+    page.fill('#variants [data-field="image_url"]', "javascript:alert(1)")
+    expected = (
+        "adresse de l’image : seulement des liens http(s), relatifs, mailto: ou tel:, "
+        "pas 'javascript:alert(1)'"
+    )
+    page.wait_for_function(
+        "text => document.getElementById('preview-note').textContent.indexOf(text) >= 0",
+        arg=expected,
+    )
+    page.click("#campaign-save")
+    content_error = page.locator("#variants [data-content] > .field__error")
+    content_error.wait_for()
+    assert content_error.inner_text() == expected
+    assert page.locator("[data-field-error]").count() == 1  # the weight's is gone
+    assert weight.get_attribute("aria-invalid") is None
+    assert "{" not in page.inner_text("#save-status")
+
+    page.fill('#variants [data-field="image_url"]', "https://example.com/a.png")
+    page.click("#campaign-save")
+    page.wait_for_url(re.compile(rf"/admin/campaigns/{campaign.public_id}$"))
+    admin.errors[:] = [error for error in admin.errors if "status of 422" not in error]

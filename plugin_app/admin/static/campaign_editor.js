@@ -1,7 +1,9 @@
 // The campaign editor: a form that becomes a campaign document (sync/campaigns/schema.py),
 // saved through /api/v1/campaigns, with a live preview drawn by the storefront's own
 // renderer (the real loader.js, loaded with data-cible-preview, then window.Cible.render)
-// at desktop and mobile widths. Dependency-free.
+// at desktop and mobile widths. A refused save shows each field's error, in the admin's
+// language, next to its field; errors on fields the form does not show are listed above it.
+// Dependency-free.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("editor-config").textContent);
@@ -12,6 +14,7 @@
   var picker = document.getElementById("preview-variant");
   var note = document.getElementById("preview-note");
   var status = document.getElementById("save-status");
+  var problems = document.getElementById("save-problems");
   var hosts = [document.getElementById("preview-desktop"), document.getElementById("preview-mobile")];
   var M = config.messages;
   var closers = [];
@@ -244,7 +247,9 @@
       if (mine !== sequence) return;
       clearPreview();
       if (answer.status !== 200) {
-        note.textContent = fill(M.previewFailed, { reason: answer.data.message || answer.status });
+        note.textContent = fill(M.previewFailed, {
+          reason: (answer.data.localized && answer.data.localized.message) || answer.data.message || answer.status
+        });
         return;
       }
       note.textContent = "";
@@ -260,6 +265,93 @@
   function changed() {
     window.clearTimeout(timer);
     timer = window.setTimeout(preview, 300);
+  }
+
+  // ---- a refused save: errors next to their fields ---------------------------------------
+  // The document's fields the form edits, by their path in the API's `fields`.
+  var NAMED = {
+    "name": "name", "kind": "kind", "slot": "slot", "goal": "goal", "priority": "priority",
+    "audience.visitors": "visitors", "frequency.per_session": "per_session",
+    "frequency.every_days": "every_days", "frequency.max_times": "max_times",
+    "frequency.stop_after_closes": "stop_after_closes",
+    "frequency.stop_after_conversion": "stop_after_conversion",
+    "schedule.starts_at": "starts_at", "schedule.ends_at": "ends_at"
+  };
+  // marshmallow's shape: {field: [messages]}, nested objects, list indexes as keys, and
+  // "_schema" for a message about the object itself.
+  function flatten(tree, path, out) {
+    if (typeof tree === "string") out.push({ path: path, message: tree });
+    else if (Array.isArray(tree)) tree.forEach(function (item) { flatten(item, path, out); });
+    else if (tree && typeof tree === "object") {
+      Object.keys(tree).forEach(function (key) {
+        flatten(tree[key], key === "_schema" ? path : path.concat(key), out);
+      });
+    }
+    return out;
+  }
+  function group(name) {
+    var first = form.querySelector('input[name="' + name + '"]');
+    return first ? first.closest("fieldset") : null;
+  }
+  function target(path) {
+    var key = path.join(".");
+    if (NAMED[key]) return field(NAMED[key]);
+    if (key === "audience.devices" || key.indexOf("audience.devices.") === 0) return group("device");
+    if (key === "pages.page_types" || key.indexOf("pages.page_types.") === 0) return group("page_type");
+    if (key.indexOf("audience.segments") === 0) return document.getElementById("audience-segments");
+    // The form's "URL contains" rule is the first of the document's URL rules.
+    if (path[0] === "pages" && path[1] === "url" && path[2] === "0" && field("url_contains").value.trim()) {
+      return field("url_contains");
+    }
+    if (path[0] === "triggers" && (path.length === 1 || path[1] === "0")) {
+      return path.length === 1 || path[2] === "type" ? field("trigger") : field("trigger_value");
+    }
+    if (path[0] === "variants") {
+      if (path.length === 1) return list;
+      var node = list.children[Number(path[1])];
+      if (!node) return null;
+      if (path[2] === "key" || path[2] === "weight") return node.querySelector('[data-field="' + path[2] + '"]');
+      var content = node.querySelector("[data-content]");
+      return path[2] === "content" && !content.hidden ? content : node;
+    }
+    return null;
+  }
+  function clearErrors() {
+    form.querySelectorAll("[data-field-error]").forEach(function (node) { node.remove(); });
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (node) { node.removeAttribute("aria-invalid"); });
+    problems.hidden = true;
+    problems.querySelector("ul").innerHTML = "";
+  }
+  function showAt(node, message) {
+    var note = document.createElement("span");
+    note.className = "field__error";
+    note.setAttribute("data-field-error", "");
+    note.textContent = message;
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(node.tagName)) {
+      node.setAttribute("aria-invalid", "true");
+      (node.closest(".field") || node.parentNode).appendChild(note);
+    } else {
+      node.insertBefore(note, node.firstChild);
+    }
+    return note;
+  }
+  function showErrors(fields) {
+    clearErrors();
+    var first = null;
+    flatten(fields || {}, [], []).forEach(function (error) {
+      var node = target(error.path);
+      if (node) {
+        var shown = showAt(node, error.message);
+        first = first || shown;
+        return;
+      }
+      var item = document.createElement("li");
+      item.textContent = (error.path.length ? error.path.join(".") + ": " : "") + error.message;
+      problems.querySelector("ul").appendChild(item);
+      problems.hidden = false;
+    });
+    if (!problems.hidden) problems.scrollIntoView({ block: "nearest" });
+    else if (first) first.scrollIntoView({ block: "center" });
   }
 
   // ---- wiring ---------------------------------------------------------------------------
@@ -285,16 +377,17 @@
     if (!doc.name) { status.textContent = M.nameNeeded; field("name").focus(); return; }
     var call = config.updateUrl ? request("PATCH", config.updateUrl, doc) : request("POST", config.createUrl, doc);
     call.then(function (answer) {
+      clearErrors();
       if (answer.status === 200 || answer.status === 201) {
         status.textContent = M.saved;
         window.location.href = config.resultsUrl.replace("ID", encodeURIComponent(answer.data.id));
         return;
       }
-      // The API's message is English; `localized` has it in the admin's language.
-      var reason = (answer.data.localized && answer.data.localized.message) ||
-        answer.data.message || String(answer.status);
-      if (answer.data.fields) reason += " — " + JSON.stringify(answer.data.fields);
+      // The API's message and fields are English; `localized` has them in the admin's language.
+      var localized = answer.data.localized || {};
+      var reason = localized.message || answer.data.message || String(answer.status);
       status.textContent = fill(M.failed, { reason: reason });
+      showErrors(localized.fields || answer.data.fields);
     });
   });
 
