@@ -8,13 +8,16 @@ slots, A/B variants with a control, variables), and 20,000 known visitors with e
 Then serves the app with gunicorn (gthread) on loopback, and a trivial Flask app the same
 way, and drives each with wrk at 50 connections, POSTing varied decide bodies (text/plain,
 varied visitors and pages, a third of them with a signed identity). Prints requests/s,
-p50 and p99 for both, the ratios against the targets (throughput >= 60% of the floor's,
-p99 <= 2x the floor's), and the gzipped size of loader.js.
+p50 and p99 for both, the CPU each spent per request (the web's workers, and for decide the
+bench database's PostgreSQL backends: figures that swing far less with other load on the
+machine than requests/s do), the ratios against the targets (throughput >= 60% of the
+floor's, p99 <= 2x the floor's), and the gzipped size of loader.js.
 
     .venv/bin/python bench/storefront.py
     .venv/bin/python bench/storefront.py --reuse --duration 20   # 4 workers x 8 threads
     .venv/bin/python bench/storefront.py --reuse --threads 4
     .venv/bin/python bench/storefront.py --customers 5000       # a quick trial
+    .venv/bin/python bench/storefront.py --reuse --database-url postgresql+psycopg://...
 
 Needs PostgreSQL (default: cible_bench_storefront on the local server, dropped and
 recreated) and `wrk` (Debian package).
@@ -39,7 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bench.databases import recreate_database  # noqa: E402
 from sync.campaigns.editing import create_campaign, set_status  # noqa: E402
@@ -498,6 +502,68 @@ def stop(process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's workers: the master's children."""
+    children = []
+    for task in Path(f"/proc/{master}/task").glob("*/children"):
+        children += [int(pid) for pid in task.read_text().split()]
+    return children
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (the web's connections)."""
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        pids = list(pids)
+    engine.dispose()
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used by the web's workers and by the bench database's PostgreSQL
+    backends between start() and stop(): per request, a figure far less sensitive to other
+    load on the machine than requests/s (connections opened and closed during the run are
+    missed, so the PostgreSQL figure is a lower bound when the pool churns)."""
+
+    def __init__(self, master: int, url: str | None):
+        self.master, self.url = master, url
+
+    def _sample(self) -> dict:
+        pids = {("web", pid) for pid in [self.master, *worker_pids(self.master)]}
+        if self.url:
+            pids |= {("postgresql", pid) for pid in backend_pids(self.url)}
+        return {key: process_cpu(key[1]) for key in pids}
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> dict:
+        after = self._sample()
+        used = {"web": 0.0, "postgresql": 0.0}
+        for key, seconds in after.items():
+            if key in self.before:
+                used[key[0]] += seconds - self.before[key]
+        return used
+
+
 def milliseconds(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
@@ -578,7 +644,10 @@ def main() -> None:
                     text=True,
                 ).stdout
                 drive(target, script, 3, arguments.connections)  # warm-up
+                meter = CpuMeter(process.pid, url if name == "decide" else None)
+                meter.start()
                 figures[name] = drive(target, script, arguments.duration, arguments.connections)
+                figures[name]["cpu"] = meter.stop()
                 figures[name]["sample"] = sample[:160]
             finally:
                 stop(process)
@@ -591,6 +660,11 @@ def main() -> None:
         print(
             f"  {name:<22} {f['rps']:8,.0f} req/s   p50 {f['p50']:6.1f} ms   "
             f"p99 {f['p99']:6.1f} ms   ({f['requests']:,} requests, {f['non_2xx']} non-2xx)"
+        )
+        cpu = {where: 1000 * seconds / f["requests"] for where, seconds in f["cpu"].items()}
+        print(
+            f"  {'':<22} CPU per request: web {cpu['web']:.3f} ms, "
+            f"PostgreSQL {cpu['postgresql']:.3f} ms"
         )
     print(f"  decide sample answer: {decide['sample']}")
     ratio, p99 = decide["rps"] / floor["rps"], decide["p99"] / floor["p99"]

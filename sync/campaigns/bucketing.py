@@ -31,9 +31,10 @@ def point(seed: str, visitor: str) -> int:
 
 def index_for(seed: str, visitor: str, weights: Sequence[int]) -> int | None:
     """The index of the chosen weight, or None when every weight is zero."""
-    total = sum(w for w in weights if w > 0)
-    if total <= 0:
-        return None
+    shown = [index for index, weight in enumerate(weights) if weight > 0]
+    if len(shown) <= 1:  # nothing to draw between: no hash needed
+        return shown[0] if shown else None
+    total = sum(weights[index] for index in shown)
     # Exact integer scaling of the point onto [0, total): no float rounding at the edges.
     target = point(seed, visitor) * total // SPACE
     running = 0

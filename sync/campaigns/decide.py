@@ -4,11 +4,12 @@ The shop's live campaigns (rules, variants with their content renderers, the seg
 name) are loaded once per process into `ShopState` and reused until the shop's campaign
 version changes: every campaign change bumps it (sync.campaigns.editing), and each process
 re-reads the version at most once per CHECK_INTERVAL, or at once when the change was made
-in the same process. A request then costs at most two indexed reads, and none when no
+in the same process. A request then costs at most one round trip, and none when no
 campaign can apply: the identified customer with their memberships of the segments the
 campaigns name (segment_members, kept current by the segment engine: no segment is
 evaluated here), and the visitor's exposures (server-known caps, and the variant already
-seen, which stays).
+seen, which stays), in one statement when both are needed. Each variant's answer is JSON
+written at load; a request fills and encodes only the texts holding visitor variables.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import (
@@ -27,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    String,
     column,
     create_engine,
     select,
@@ -35,7 +37,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from sync.campaigns import bucketing, rules
-from sync.campaigns.content import Variables, format_amount, renderer
+from sync.campaigns.content import (
+    Variables,
+    compact_json,
+    format_amount,
+    json_renderer,
+    renderer,
+)
 from sync.campaigns.editing import on_change
 from sync.campaigns.models import (
     Campaign,
@@ -49,6 +57,8 @@ from sync.store import UNCOUNTED_ORDER_STATUSES, Shop, engine_for
 CHECK_INTERVAL = 1.0
 # Shop facts (domain, origins, time zone) are re-read at least this often.
 SHOP_TTL = 60.0
+# Idle read connections a process keeps: at least its web threads (gunicorn --threads).
+READ_POOL_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,11 @@ class LiveVariant:
     weight: int
     control: bool
     render: Callable[[Variables], dict]
+    # The variant's answer as JSON text: `head`, written when the shop's campaigns are
+    # loaded, is the object up to its content (the whole object for a control), and
+    # `render_json` gives the content's JSON for a visitor.
+    head: str
+    render_json: Callable[[Variables], str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,10 @@ class LiveCampaign:
     def variant(self, variant_id: int) -> LiveVariant | None:
         return next((v for v in self.variants if v.id == variant_id), None)
 
+    def schedule_bounds(self) -> tuple[datetime, ...]:
+        """The instants (naive UTC) at which starts_at / ends_at flip the schedule."""
+        return tuple(moment for moment in (self.starts_at, self.ends_at) if moment is not None)
+
     def default_variant(self) -> LiveVariant | None:
         """For a visitor without an id (Do-Not-Track): the heaviest variant that shows
         something, the same on every page; nothing is measured for them."""
@@ -111,6 +130,32 @@ class ShopState:
     segment_ids: frozenset[int]
     loaded_at: float
     checked_at: float
+    # (valid from, valid until, campaigns within their schedule then): see scheduled().
+    _scheduled: tuple = (None, None, ())
+
+    def scheduled(self, now: datetime) -> tuple[LiveCampaign, ...]:
+        """The campaigns within their schedule at `now` (naive UTC), highest priority first.
+
+        Schedules are whole minutes of local time (weekdays, hours) plus the campaigns'
+        start and end instants, so the answer holds from the minute `now` is in until the
+        next minute or the next start or end, whichever comes first: it is computed once
+        for that window rather than per campaign and request (requests are many a second).
+        """
+        start, until, campaigns = self._scheduled
+        if start is not None and start <= now < until:
+            return campaigns
+        start = now.replace(second=0, microsecond=0)
+        until = start + timedelta(minutes=1)
+        for campaign in self.campaigns:
+            for moment in campaign.schedule_bounds():
+                if start < moment < until:
+                    if moment <= now:
+                        start = moment
+                    else:
+                        until = moment
+        campaigns = tuple(c for c in self.campaigns if _schedule_ok(c, self, now))
+        self._scheduled = (start, until, campaigns)
+        return campaigns
 
 
 def shop_origins(shop: Shop) -> frozenset[str]:
@@ -182,10 +227,7 @@ def load_state(session: Session, shop: Shop) -> ShopState:
                 ends_at=campaign.ends_at,
                 weekdays=tuple(campaign.weekdays or ()),
                 hours=campaign.hours,
-                variants=tuple(
-                    LiveVariant(v.id, v.key, v.weight, v.is_control, renderer(v.content or {}))
-                    for v in variants[campaign.id]
-                ),
+                variants=tuple(_live_variant(campaign, v) for v in variants[campaign.id]),
             )
         )
     now = time.monotonic()
@@ -202,6 +244,33 @@ def load_state(session: Session, shop: Shop) -> ShopState:
         segment_ids=frozenset().union(*(c.include | c.exclude for c in live)),
         loaded_at=now,
         checked_at=now,
+    )
+
+
+def _live_variant(campaign: Campaign, variant: CampaignVariant) -> LiveVariant:
+    """A variant ready to answer: its renderer, and its answer's JSON written once."""
+    content = variant.content or {}
+    answer = {
+        "id": campaign.public_id,
+        "variant": variant.key,
+        "control": variant.is_control,
+        "kind": campaign.kind,
+        "slot": campaign.slot,
+        "priority": campaign.priority,
+        "triggers": list(campaign.triggers or [{"type": "load"}]),
+        "frequency": dict(campaign.frequency or {}),
+    }
+    head = compact_json(answer)
+    if not variant.is_control:  # without its closing brace: the content follows
+        head = head[:-1] + ',"content":'
+    return LiveVariant(
+        variant.id,
+        variant.key,
+        variant.weight,
+        variant.is_control,
+        renderer(content),
+        head,
+        json_renderer(content),
     )
 
 
@@ -256,8 +325,15 @@ def read_engine(url: str) -> Engine:
     if not url.startswith("postgresql"):
         return engine_for(url)
     # Autocommit: each read is one statement, no BEGIN/ROLLBACK round trips around it.
+    # The pool keeps up to READ_POOL_SIZE idle connections: one per web thread, so a busy
+    # process never closes a connection only to open another (a new PostgreSQL backend
+    # costs milliseconds and plans its statements afresh); idle ones are opened lazily.
     return create_engine(
-        url, pool_size=5, max_overflow=10, pool_recycle=1800, isolation_level="AUTOCOMMIT"
+        url,
+        pool_size=READ_POOL_SIZE,
+        max_overflow=READ_POOL_SIZE,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",
     )
 
 
@@ -372,6 +448,40 @@ HISTORY_ORDERS_SQL = text(_HISTORY.format(ordered=_ORDERED)).columns(
     *_HISTORY_COLUMNS, column("ordered", Boolean)
 )
 
+# A signed-in visitor whose history counts: both reads in one round trip. Rows of kind 0
+# are the customer's (one per segment membership), rows of kind 1 the exposures.
+_CUSTOMER_AND_HISTORY = (
+    "WITH c AS (SELECT id, first_name, loyalty_points, country FROM customers "
+    "WHERE shop_id = :shop_id AND external_id = :external_id) "
+    "SELECT 0, c.id, m.segment_id, c.loyalty_points, NULL, c.first_name, c.country, NULL, "
+    "NULL, NULL FROM c LEFT JOIN segment_members m ON m.customer_id = c.id "
+    "UNION ALL "
+    "SELECT 1, e.campaign_id, e.variant_id, e.impressions, e.closes, NULL, NULL, "
+    "e.last_impression_at, e.submitted_at IS NOT NULL, {ordered} "
+    "FROM visitors v JOIN campaign_exposures e ON e.visitor_id = v.id "
+    "WHERE v.shop_id = :shop_id AND v.token = :token"
+)
+_CUSTOMER_AND_HISTORY_COLUMNS = (
+    column("kind", Integer),
+    column("a", Integer),
+    column("b", Integer),
+    column("c", Integer),
+    column("d", Integer),
+    column("first_name", String),
+    column("country", String),
+    column("last_impression_at", DateTime),
+    column("submitted", Boolean),
+    column("ordered", Boolean),
+)
+CUSTOMER_AND_HISTORY_SQL = text(_CUSTOMER_AND_HISTORY.format(ordered="FALSE")).columns(
+    *_CUSTOMER_AND_HISTORY_COLUMNS
+)
+CUSTOMER_AND_HISTORY_ORDERS_SQL = text(
+    _CUSTOMER_AND_HISTORY.format(
+        ordered=_ORDERED.removeprefix(", ").replace(":customer_id", "(SELECT id FROM c)")
+    )
+).columns(*_CUSTOMER_AND_HISTORY_COLUMNS)
+
 
 _PSYCOPG_SQL: dict[str, str] = {}
 
@@ -389,8 +499,16 @@ def _rows(connection, statement, parameters: dict) -> list:
     if sql is None:
         sql = re.sub(r":(\w+)", r"%(\1)s", source)
         _PSYCOPG_SQL[source] = sql
-    driver = connection.connection.driver_connection if dialect is not None else connection
-    cursor = driver.cursor()
+    if dialect is None:
+        # The pool's connection (Reader) keeps one cursor for these reads: making a cursor
+        # costs about as much as a third of a read.
+        driver = connection.driver_connection
+        cursor = connection.info.get("decide.cursor")
+        if cursor is None or cursor.closed or cursor.connection is not driver:
+            cursor = connection.info["decide.cursor"] = driver.cursor()
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+    cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.execute(sql, parameters)
         return cursor.fetchall()
@@ -414,6 +532,35 @@ def read_customer(connection: Connection, state: ShopState, external_id: str) ->
     )
 
 
+def read_customer_and_history(
+    connection: Connection, state: ShopState, external_id: str, visitor: str, conversions: bool
+) -> Facts:
+    """read_customer() and read_history() in one statement (one round trip)."""
+    statement = CUSTOMER_AND_HISTORY_ORDERS_SQL if conversions else CUSTOMER_AND_HISTORY_SQL
+    parameters = {"shop_id": state.shop_id, "external_id": external_id, "token": visitor}
+    facts = Facts()
+    segment_ids = []
+    for kind, a, b, c, d, first_name, country, last_impression_at, submitted, ordered in _rows(
+        connection, statement, parameters
+    ):
+        if kind == 0:
+            facts.customer_id, facts.first_name = a, first_name
+            facts.loyalty_points, facts.country = c, country
+            if b is not None:
+                segment_ids.append(b)
+        else:
+            facts.history[a] = rules.History(
+                variant_id=b,
+                impressions=c,
+                closes=d,
+                last_impression_at=last_impression_at,
+                submitted=bool(submitted),
+                ordered_since=bool(ordered) if conversions else False,
+            )
+    facts.segment_ids = frozenset(segment_ids)
+    return facts
+
+
 def read_history(
     connection: Connection, state: ShopState, visitor: str, facts: Facts, conversions: bool
 ) -> None:
@@ -435,9 +582,47 @@ def read_history(
         )
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One campaign shown to this view: its variant, and what the content may say."""
+
+    campaign: LiveCampaign
+    variant: LiveVariant
+    variables: Variables
+
+    def as_dict(self) -> dict:
+        campaign, variant = self.campaign, self.variant
+        answer = {
+            "id": campaign.public_id,
+            "variant": variant.key,
+            "control": variant.control,
+            "kind": campaign.kind,
+            "slot": campaign.slot,
+            "priority": campaign.priority,
+            "triggers": campaign.triggers,
+            "frequency": campaign.frequency,
+        }
+        if not variant.control:
+            answer["content"] = variant.render(self.variables)
+        return answer
+
+    def json(self) -> str:
+        """as_dict() as compact JSON, from the parts written when the shop was loaded:
+        only content with visitor variables is rendered and encoded per request."""
+        variant = self.variant
+        if variant.control:
+            return variant.head
+        return variant.head + variant.render_json(self.variables) + "}"
+
+
+def answer_json(choices: list[Choice]) -> str:
+    """decide's answer, `{"campaigns": [...]}`, as compact JSON."""
+    return '{"campaigns":[' + ",".join(choice.json() for choice in choices) + "]}"
+
+
 def decide(
     connection: Connection | Session, state: ShopState, request: DecideInput, now: datetime
-) -> list[dict]:
+) -> list[Choice]:
     """The campaigns for this view, highest priority first, each with its variant.
 
     Reads through a Core connection (or a session's): the two reads are plain selects of
@@ -445,20 +630,28 @@ def decide(
     """
     if isinstance(connection, Session):
         connection = connection.connection()
-    slots = set(request.slots)
+    slots = request.slots
     page = _page_view(request)
     candidates = [
         c
-        for c in state.campaigns
-        if (c.kind != "inline" or c.slot in slots)
-        and rules.pages_match(c.pages, page)
-        and _schedule_ok(c, state, now)
+        for c in state.scheduled(now)
+        if (c.kind != "inline" or c.slot in slots) and rules.pages_match(c.pages, page)
     ]
     if not candidates:
         return []
     facts = Facts()
+    history_read = False
     if request.customer_external_id is not None:
-        facts = read_customer(connection, state, request.customer_external_id)
+        if request.visitor is not None and any(c.uses_history for c in candidates):
+            # Both reads at once, even if the audience then leaves no campaign that needs
+            # the history: one round trip instead of two.
+            conversions = any(c.frequency.get("stop_after_conversion") for c in candidates)
+            facts = read_customer_and_history(
+                connection, state, request.customer_external_id, request.visitor, conversions
+            )
+            history_read = True
+        else:
+            facts = read_customer(connection, state, request.customer_external_id)
     view = rules.View(
         identified=facts.customer_id is not None,
         device=request.device,
@@ -475,7 +668,7 @@ def decide(
     ]
     if not candidates:
         return []
-    if request.visitor is not None and any(c.uses_history for c in candidates):
+    if not history_read and request.visitor is not None and any(c.uses_history for c in candidates):
         conversions = any(c.frequency.get("stop_after_conversion") for c in candidates)
         read_history(connection, state, request.visitor, facts, conversions)
     variables = Variables(
@@ -483,7 +676,7 @@ def decide(
         cart_total=format_amount(request.cart_value, state.currency, state.language),
         loyalty_points=None if facts.loyalty_points is None else str(facts.loyalty_points),
     )
-    chosen: list[dict] = []
+    chosen: list[Choice] = []
     filled_slots: set[str] = set()
     for campaign in candidates:  # already highest priority first
         history = facts.history.get(campaign.id)
@@ -496,7 +689,7 @@ def decide(
             if campaign.slot in filled_slots:
                 continue
             filled_slots.add(campaign.slot)
-        chosen.append(_answer(campaign, variant, variables))
+        chosen.append(Choice(campaign, variant, variables))
     return chosen
 
 
@@ -519,19 +712,3 @@ def _variant_for(
     if request.visitor is not None:
         return bucketing.choose(campaign.seed, request.visitor, campaign.variants)
     return campaign.default_variant()
-
-
-def _answer(campaign: LiveCampaign, variant: LiveVariant, variables: Variables) -> dict:
-    answer = {
-        "id": campaign.public_id,
-        "variant": variant.key,
-        "control": variant.control,
-        "kind": campaign.kind,
-        "slot": campaign.slot,
-        "priority": campaign.priority,
-        "triggers": campaign.triggers,
-        "frequency": campaign.frequency,
-    }
-    if not variant.control:
-        answer["content"] = variant.render(variables)
-    return answer

@@ -8,8 +8,11 @@ from sync.campaigns.content import (
     ContentError,
     Variables,
     clean_content,
+    compact_json,
     format_amount,
+    json_renderer,
     render,
+    renderer,
     sanitise_html,
 )
 
@@ -101,6 +104,42 @@ def test_variables_are_escaped_in_html_and_plain_in_text():
     assert render(content, Variables())["html"] == "<p>Bonjour ami, ,  points</p>"
     assert shown["button"]["label"].startswith("Merci <img")
     assert content["html"].count("{{") == 3  # the stored text keeps its variables
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {},
+        {"title": "Sans variable", "html": "<p>Rien à remplir</p>"},
+        {"title": "Bonjour {{ first_name }}"},  # no html: rendering adds an empty one
+        {
+            "title": 'Bonjour {{ first_name | default: "cher \\"client\\"" }}',
+            "html": "<p>Panier : {{ cart_total }} ; points : {{ loyalty_points }}</p>",
+            "image_url": "https://shop.example/a.png",
+            "image_alt": "Pour {{ first_name }}",
+            "discount_code": "CODE{{ loyalty_points }}",
+            "button": {"label": "Merci {{ first_name }}", "action": "link", "url": "/cart"},
+            "form": {
+                "fields": ["email"],
+                "consent_text": "J'accepte, {{ first_name }}",
+                "submit_label": "OK",
+                "success_text": 'Merci {{ first_name|default:"à vous" }}',
+            },
+        },
+        {"html": "<p>\ue0000\ue000 {{ first_name }}</p>", "title": "\ue0000\ue000"},
+    ],
+)
+def test_content_json_is_the_rendered_content_encoded(content):
+    """decide answers with JSON written once and filled per visitor: the same text as
+    encoding the rendered content, for any visitor (hostile values included)."""
+    visitors = [
+        Variables(),
+        Variables(first_name="Ana", cart_total="12,50\u00a0€", loyalty_points="40"),
+        Variables(first_name='<b>"Zoé"</b>\\\n\u2028', cart_total="", loyalty_points="0"),
+    ]
+    for variables in visitors:
+        expected = compact_json(renderer(content)(variables))
+        assert json_renderer(content)(variables) == expected
 
 
 def test_unknown_variables_and_missing_consent_are_refused():

@@ -433,3 +433,80 @@ def test_a_deleted_segment_matches_nobody(storefront, launch, segments, db):
     db.delete(db.get(Segment, segments["vip"]))
     db.commit()
     assert storefront.ids(new_visitor(), identity=storefront.identity("ana")) == []
+
+
+def test_a_signed_in_visitor_gets_segments_variables_and_caps_from_one_read(
+    storefront, launch, segments, db, shop
+):
+    """Customer facts and the visitor's history come in one statement for a signed-in
+    visitor: memberships, variables and caps all hold, including an order placed since an
+    impression seen before signing in (the exposure has no customer yet)."""
+    from decimal import Decimal
+
+    from connectors import records
+    from sync.ingest import upsert_orders
+
+    vip = launch(
+        popup(
+            "VIP",
+            audience={"segments": {"include": [segments["vip"]]}},
+            variants=[{"key": "a", "content": {"title": "Bonjour {{ first_name }}"}}],
+        )
+    )
+    once = launch(popup("Once", frequency={"max_times": 1}))
+    until_bought = launch(popup("Until bought", frequency={"stop_after_conversion": True}))
+    visitor = new_visitor()
+    for campaign in (once, until_bought):
+        event = {"type": "impression", "campaign": campaign, "variant": "a", "at": at_ms()}
+        assert storefront.events(visitor, [event]).status_code == 202  # not signed in yet
+    identity = storefront.identity("ana")
+    answers = storefront.decide(visitor, identity=identity)
+    assert [a["id"] for a in answers] == [vip, until_bought]
+    assert answers[0]["content"]["title"] == "Bonjour Ana"
+    upsert_orders(
+        db,
+        shop,
+        [
+            records.Order(
+                external_id="o-ana-later",
+                customer_external_id="ana",
+                created_at=utcnow() + timedelta(seconds=1),
+                total=Decimal("9.00"),
+            )
+        ],
+    )
+    db.commit()
+    assert storefront.ids(visitor, identity=identity) == [vip]
+    # bob (not VIP, no order since) in the same browser: the caps are the browser's, the
+    # segments and the orders his.
+    assert storefront.ids(visitor, identity=storefront.identity("bob")) == [until_bought]
+
+
+def test_answers_written_once_are_the_answers_encoded(db, shop, launch):
+    """decide writes each variant's answer as JSON when the shop is loaded and fills only
+    the variables per request: the same text as encoding the whole answer."""
+    from sync.campaigns.content import Variables, compact_json
+    from sync.campaigns.decide import CampaignCache, Choice, answer_json
+
+    launch(popup("Plain", slot=None, triggers=[{"type": "exit_intent"}]))
+    launch(
+        popup(
+            "A/B",
+            frequency={"every_days": 2},
+            variants=[
+                {"key": "a", "weight": 1, "content": {"title": 'Hé "{{ first_name }}"'}},
+                {"key": "b", "weight": 1, "content": {"html": "<p>{{ cart_total }}</p>"}},
+                {"key": "control", "weight": 1, "control": True},
+            ],
+        )
+    )
+    state = CampaignCache().get(db, shop.public_id)
+    for variables in (Variables(), Variables(first_name='<i>"Zoé"</i>', cart_total="5 €")):
+        choices = [
+            Choice(campaign, variant, variables)
+            for campaign in state.campaigns
+            for variant in campaign.variants
+        ]
+        assert len(choices) == 4
+        expected = compact_json({"campaigns": [choice.as_dict() for choice in choices]})
+        assert answer_json(choices) == expected
