@@ -167,8 +167,10 @@ def test_a_deleted_customers_orders_are_unlinked_and_return_with_the_customer(
     assert sender.send("customers/delete", shopify_emulator.delete_customer(SHOP, int(external))).ok
     db.expire_all()
     assert db.get(Customer, gone_id) is None
-    orphans = select(func.count()).select_from(Order).where(
-        Order.customer_id.is_not(None), Order.customer_id.not_in(select(Customer.id))
+    orphans = (
+        select(func.count())
+        .select_from(Order)
+        .where(Order.customer_id.is_not(None), Order.customer_id.not_in(select(Customer.id)))
     )
     assert db.scalar(orphans) == 0
     waiting = db.scalars(select(Order).where(Order.customer_external_id == external)).all()
