@@ -111,12 +111,21 @@ class Customer(Base):
     """A shopper's profile, with the statistics segments read kept current at ingest."""
 
     __tablename__ = "customers"
+    # The statistics and loyalty indexes carry the id (migration 0008, PostgreSQL): a
+    # segment's evaluation reads the matching ids by an index-only scan.
     __table_args__ = (
         UniqueConstraint("shop_id", "external_id"),
         Index("ix_customers_shop_email", "shop_id", "email"),
-        Index("ix_customers_shop_last_order_date", "shop_id", "last_order_date"),
-        Index("ix_customers_shop_orders_count", "shop_id", "orders_count"),
-        Index("ix_customers_shop_total_spent", "shop_id", "total_spent"),
+        Index(
+            "ix_customers_shop_last_order_date",
+            "shop_id",
+            "last_order_date",
+            postgresql_include=["id", "orders_count"],
+        ),
+        Index(
+            "ix_customers_shop_orders_count", "shop_id", "orders_count", postgresql_include=["id"]
+        ),
+        Index("ix_customers_shop_total_spent", "shop_id", "total_spent", postgresql_include=["id"]),
         Index("ix_customers_shop_created_date", "shop_id", "created_date"),
         Index("ix_customers_shop_city", "shop_id", "city"),
         Index("ix_customers_shop_lat_lon", "shop_id", "latitude", "longitude"),
@@ -124,8 +133,15 @@ class Customer(Base):
         # The segment conditions' indexes of migration 0002 (sync/segments/compile.py); the
         # birthday expression index is created there too, on PostgreSQL only.
         Index("ix_customers_shop_birth_date", "shop_id", "birth_date"),
-        Index("ix_customers_shop_first_order_date", "shop_id", "first_order_date"),
-        Index("ix_customers_shop_loyalty_tier", "shop_id", "loyalty_tier"),
+        Index(
+            "ix_customers_shop_first_order_date",
+            "shop_id",
+            "first_order_date",
+            postgresql_include=["id"],
+        ),
+        Index(
+            "ix_customers_shop_loyalty_tier", "shop_id", "loyalty_tier", postgresql_include=["id"]
+        ),
         Index("ix_customers_shop_industry", "shop_id", "industry"),
     )
 

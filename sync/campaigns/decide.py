@@ -497,6 +497,9 @@ def _rows(connection, statement, parameters: dict) -> list:
     source = getattr(statement, "element", statement).text
     sql = _PSYCOPG_SQL.get(source)
     if sql is None:
+        if "::" in source or "%" in source:
+            # `:name` becomes psycopg's `%(name)s`: a `::` cast or a `%` would be mangled.
+            raise ValueError("decide's reads are written with CAST() and without %")
         sql = re.sub(r":(\w+)", r"%(\1)s", source)
         _PSYCOPG_SQL[source] = sql
     if dialect is None:
