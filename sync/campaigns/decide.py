@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -209,26 +209,27 @@ def load_state(session: Session, shop: Shop) -> ShopState:
             segments[row.campaign_id][row.mode].add(row.segment_id)
     live = []
     for campaign in campaigns:
+        ready = LiveCampaign(
+            id=campaign.id,
+            public_id=campaign.public_id,
+            kind=campaign.kind,
+            slot=campaign.slot,
+            priority=campaign.priority,
+            seed=campaign.seed,
+            audience=campaign.audience or {},
+            include=frozenset(segments[campaign.id]["include"]),
+            exclude=frozenset(segments[campaign.id]["exclude"]),
+            pages=campaign.pages or {},
+            triggers=list(campaign.triggers or [{"type": "load"}]),
+            frequency=dict(campaign.frequency or {}),
+            starts_at=campaign.starts_at,
+            ends_at=campaign.ends_at,
+            weekdays=tuple(campaign.weekdays or ()),
+            hours=campaign.hours,
+            variants=(),
+        )
         live.append(
-            LiveCampaign(
-                id=campaign.id,
-                public_id=campaign.public_id,
-                kind=campaign.kind,
-                slot=campaign.slot,
-                priority=campaign.priority,
-                seed=campaign.seed,
-                audience=campaign.audience or {},
-                include=frozenset(segments[campaign.id]["include"]),
-                exclude=frozenset(segments[campaign.id]["exclude"]),
-                pages=campaign.pages or {},
-                triggers=list(campaign.triggers or [{"type": "load"}]),
-                frequency=dict(campaign.frequency or {}),
-                starts_at=campaign.starts_at,
-                ends_at=campaign.ends_at,
-                weekdays=tuple(campaign.weekdays or ()),
-                hours=campaign.hours,
-                variants=tuple(_live_variant(campaign, v) for v in variants[campaign.id]),
-            )
+            replace(ready, variants=tuple(_live_variant(ready, v) for v in variants[campaign.id]))
         )
     now = time.monotonic()
     return ShopState(
@@ -247,20 +248,24 @@ def load_state(session: Session, shop: Shop) -> ShopState:
     )
 
 
-def _live_variant(campaign: Campaign, variant: CampaignVariant) -> LiveVariant:
-    """A variant ready to answer: its renderer, and its answer's JSON written once."""
-    content = variant.content or {}
-    answer = {
+def _answer_fields(campaign: LiveCampaign, variant_key: str, control: bool) -> dict:
+    """What decide says of a chosen campaign, but its content."""
+    return {
         "id": campaign.public_id,
-        "variant": variant.key,
-        "control": variant.is_control,
+        "variant": variant_key,
+        "control": control,
         "kind": campaign.kind,
         "slot": campaign.slot,
         "priority": campaign.priority,
-        "triggers": list(campaign.triggers or [{"type": "load"}]),
-        "frequency": dict(campaign.frequency or {}),
+        "triggers": campaign.triggers,
+        "frequency": campaign.frequency,
     }
-    head = compact_json(answer)
+
+
+def _live_variant(campaign: LiveCampaign, variant: CampaignVariant) -> LiveVariant:
+    """A variant ready to answer: its renderer, and its answer's JSON written once."""
+    content = variant.content or {}
+    head = compact_json(_answer_fields(campaign, variant.key, variant.is_control))
     if not variant.is_control:  # without its closing brace: the content follows
         head = head[:-1] + ',"content":'
     return LiveVariant(
@@ -552,14 +557,7 @@ def read_customer_and_history(
             if b is not None:
                 segment_ids.append(b)
         else:
-            facts.history[a] = rules.History(
-                variant_id=b,
-                impressions=c,
-                closes=d,
-                last_impression_at=last_impression_at,
-                submitted=bool(submitted),
-                ordered_since=bool(ordered) if conversions else False,
-            )
+            facts.history[a] = _history(b, c, d, last_impression_at, submitted, ordered)
     facts.segment_ids = frozenset(segment_ids)
     return facts
 
@@ -575,14 +573,19 @@ def read_history(
     else:
         rows = _rows(connection, HISTORY_SQL, {"shop_id": state.shop_id, "token": visitor})
     for row in rows:
-        facts.history[row[0]] = rules.History(
-            variant_id=row[1],
-            impressions=row[2],
-            closes=row[3],
-            last_impression_at=row[4],
-            submitted=bool(row[5]),
-            ordered_since=bool(row[6]) if conversions else False,
-        )
+        facts.history[row[0]] = _history(*row[1:6], row[6] if conversions else False)
+
+
+def _history(variant_id, impressions, closes, last_impression_at, submitted, ordered):
+    """A campaign's exposure of this visitor, from either read."""
+    return rules.History(
+        variant_id=variant_id,
+        impressions=impressions,
+        closes=closes,
+        last_impression_at=last_impression_at,
+        submitted=bool(submitted),
+        ordered_since=bool(ordered),
+    )
 
 
 @dataclass(frozen=True)
@@ -594,17 +597,8 @@ class Choice:
     variables: Variables
 
     def as_dict(self) -> dict:
-        campaign, variant = self.campaign, self.variant
-        answer = {
-            "id": campaign.public_id,
-            "variant": variant.key,
-            "control": variant.control,
-            "kind": campaign.kind,
-            "slot": campaign.slot,
-            "priority": campaign.priority,
-            "triggers": campaign.triggers,
-            "frequency": campaign.frequency,
-        }
+        variant = self.variant
+        answer = _answer_fields(self.campaign, variant.key, variant.control)
         if not variant.control:
             answer["content"] = variant.render(self.variables)
         return answer
