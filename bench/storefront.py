@@ -7,7 +7,10 @@ campaigns (segments included and excluded, page rules, schedules, frequency caps
 slots, A/B variants with a control, variables), and 20,000 known visitors with exposures.
 Then serves the app with gunicorn (gthread) on loopback, and a trivial Flask app the same
 way, and drives each with wrk at 50 connections, POSTing varied decide bodies (text/plain,
-varied visitors and pages, a third of them with a signed identity). Prints requests/s,
+varied visitors and pages, a third of them with a signed identity; as loader.js does, the
+others send their browser's record of its exposures, `seen`, unless the visitor is linked
+to a customer, i.e. has signed in before: half the known visitors' exposures are then read
+from the database). Prints requests/s,
 p50 and p99 for both, the CPU each spent per request (the web's workers, and for decide the
 bench database's PostgreSQL backends: figures that swing far less with other load on the
 machine than requests/s do), the ratios against the targets (throughput >= 60% of the
@@ -36,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +50,7 @@ from sqlalchemy.pool import NullPool  # noqa: E402
 
 from bench.databases import recreate_database  # noqa: E402
 from sync.campaigns.editing import create_campaign, set_status  # noqa: E402
-from sync.campaigns.models import Campaign, CampaignVariant  # noqa: E402
+from sync.campaigns.models import Campaign, CampaignExposure, CampaignVariant  # noqa: E402
 from sync.demo.generate import DemoGenerator  # noqa: E402
 from sync.identity import sign_identity  # noqa: E402
 from sync.ingest.customers import customer_row  # noqa: E402
@@ -413,8 +416,43 @@ def add_visitors(session, shop) -> None:
 # ---- load ----------------------------------------------------------------------------------
 
 
+def browser_records(session, shop) -> tuple[dict, set]:
+    """What each known visitor's browser recorded of its exposures, as loader.js keeps it
+    and sends it in decide's `seen` ({campaign: {v, n, t, c, x}}), and the visitors whose
+    browser has signed in (linked to a customer): loader.js sends no `seen` for those."""
+    records: dict[str, dict] = {}
+    rows = session.execute(
+        select(
+            Visitor.token,
+            Campaign.public_id,
+            CampaignVariant.key,
+            CampaignExposure.impressions,
+            CampaignExposure.last_impression_at,
+            CampaignExposure.closes,
+        )
+        .join(CampaignExposure, CampaignExposure.visitor_id == Visitor.id)
+        .join(Campaign, Campaign.id == CampaignExposure.campaign_id)
+        .join(CampaignVariant, CampaignVariant.id == CampaignExposure.variant_id)
+        .where(Visitor.shop_id == shop.id)
+    )
+    for token, campaign, key, impressions, last, closes in rows:
+        record = {"v": key, "n": impressions, "c": closes}
+        if last is not None:
+            record["t"] = int(last.replace(tzinfo=UTC).timestamp() * 1000)
+        records.setdefault(token, {})[campaign] = record
+    signed_in = set(
+        session.scalars(
+            select(Visitor.token).where(Visitor.shop_id == shop.id, Visitor.customer_id.isnot(None))
+        )
+    )
+    return records, signed_in
+
+
 def bodies_file(url: str, directory: Path) -> tuple[str, Path]:
-    """decide bodies, one JSON per line: varied visitors, pages, carts; a third signed."""
+    """decide bodies, one JSON per line: varied visitors, pages, carts; a third signed. As
+    loader.js does, a browser that never signed in sends its own record of its exposures
+    (`seen`); one that did (a signed identity, or a visitor linked to a customer) does not,
+    and decide reads its history."""
     session = session_factory(url)()
     shop = session.scalar(select(Shop).where(Shop.domain == DOMAIN))
     externals = session.scalars(
@@ -423,6 +461,7 @@ def bodies_file(url: str, directory: Path) -> tuple[str, Path]:
         .order_by(func.random())
         .limit(2000)
     ).all()
+    records, signed_in = browser_records(session, shop)
     session.close()
     settings = Settings(env="production", secret_key=SECRET_KEY, database_url=url)
     rng = random.Random(5)
@@ -449,6 +488,8 @@ def bodies_file(url: str, directory: Path) -> tuple[str, Path]:
                 body["identity"] = sign_identity(
                     settings, shop.public_id, rng.choice(externals)
                 ).as_dict()
+            elif body["visitor"] not in signed_in:
+                body["seen"] = records.get(body["visitor"], {})
             out.write(json.dumps(body, separators=(",", ":")) + "\n")
     return shop.public_id, path
 

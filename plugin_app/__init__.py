@@ -65,4 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(prestashop_install.blueprint)
     app.register_blueprint(prestashop_webhooks.blueprint)
+    from plugin_app.storefront import decide_endpoint
+
+    decide_endpoint.install(app)  # decide is answered before Flask: the hottest path
     return app

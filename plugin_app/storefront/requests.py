@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from typing import IO
 
 from flask import Request
 
-from sync.campaigns.decide import DecideInput
+from sync.campaigns.decide import DecideInput, Seen
 from sync.campaigns.events import MAX_BYTES
 from sync.campaigns.rules import DEVICES, PAGE_TYPES
 
@@ -22,6 +24,9 @@ VISITOR_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 SLOT_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 JSON_TYPES = ("text/plain", "application/json", "")
 MAX_SLOTS = 20
+# Campaigns a decide body's `seen` may hold (the loader's record, ended campaigns included);
+# past it the record is not used and the visitor's history is read from the database.
+MAX_SEEN = 500
 
 
 class BadRequest(ValueError):
@@ -31,13 +36,23 @@ class BadRequest(ValueError):
 
 
 def read_json(request: Request) -> object:
-    """The JSON body, at most MAX_BYTES; BadRequest (400, 413 or 415) otherwise."""
-    if request.mimetype not in JSON_TYPES:
+    """The JSON body of a Flask request: see read_json_body."""
+    return read_json_body(request.mimetype, request.content_length, request.stream)
+
+
+def mimetype(content_type: str | None) -> str:
+    """`text/plain;charset=UTF-8` -> `text/plain`, as werkzeug's Request.mimetype."""
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def read_json_body(mimetype_: str, length: int | None, stream: IO[bytes]) -> object:
+    """The JSON body, at most MAX_BYTES; BadRequest (400, 413 or 415) otherwise. `stream`
+    must end where the body does (werkzeug's request.stream, or get_input_stream)."""
+    if mimetype_ not in JSON_TYPES:
         raise BadRequest("send JSON as text/plain or application/json", 415)
-    length = request.content_length
     if length is not None and length > MAX_BYTES:
         raise BadRequest(f"the body is over {MAX_BYTES // 1024} KB", 413)
-    body = request.stream.read(MAX_BYTES + 1)
+    body = stream.read(MAX_BYTES + 1)
     if len(body) > MAX_BYTES:
         raise BadRequest(f"the body is over {MAX_BYTES // 1024} KB", 413)
     try:
@@ -74,6 +89,47 @@ def _object(value, name: str) -> dict:
     if not isinstance(value, dict):
         raise BadRequest(f"{name} must be an object")
     return value
+
+
+def _count(value, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1e9:
+        raise BadRequest(f"{name} must be a whole number from 0")
+    return value
+
+
+def _seen(value) -> dict[str, Seen] | None:
+    """The loader's own record of what this browser was shown, by campaign id:
+    `{"<campaign>": {"v": variant key, "n": impressions, "t": last impression (ms since
+    1970), "c": closes, "x": submissions}}` (docs/storefront.md, "History")."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise BadRequest("seen must be an object")
+    if len(value) > MAX_SEEN:
+        return None  # a browser's record grown that long: the server's own is read instead
+    seen = {}
+    for campaign, record in value.items():
+        name = f"seen.{campaign[:40]}"
+        if not isinstance(record, dict):
+            raise BadRequest(f"{name} must be an object")
+        last = record.get("t")
+        if last is not None:
+            if isinstance(last, bool) or not isinstance(last, (int, float)):
+                raise BadRequest(f"{name}.t must be a time in milliseconds")
+            try:
+                last = datetime.fromtimestamp(last / 1000, UTC).replace(tzinfo=None)
+            except (OverflowError, OSError, ValueError) as error:
+                raise BadRequest(f"{name}.t must be a time in milliseconds") from error
+        seen[campaign] = Seen(
+            variant=_text(record.get("v"), f"{name}.v", 64),
+            impressions=_count(record.get("n"), f"{name}.n"),
+            closes=_count(record.get("c"), f"{name}.c"),
+            last_impression_at=last,
+            submitted=_count(record.get("x"), f"{name}.x") > 0,
+        )
+    return seen
 
 
 def decide_input(
@@ -117,4 +173,5 @@ def decide_input(
         device=device,
         slots=tuple(slots),
         country=country,
+        seen=_seen(payload.get("seen")) if tracking else None,
     )

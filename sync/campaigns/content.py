@@ -251,6 +251,28 @@ def _substitute(text: str, variables: Variables, escape: bool) -> str:
     return VARIABLE_RE.sub(replace, text)
 
 
+def _template(text: str, escape: bool) -> Callable[[Variables], str]:
+    """_substitute(text, variables, escape) as a function of the variables, the text parsed
+    once (decide fills the same texts thousands of times a second)."""
+    pieces = VARIABLE_RE.split(text)  # literal, name, default, literal, ..., literal
+    first, literals = pieces[0], pieces[3::3]
+    slots = tuple(zip(pieces[1::3], pieces[2::3], literals, strict=True))
+    quote = html_module.escape
+
+    def fill(variables: Variables) -> str:
+        out = [first]
+        for name, default, literal in slots:
+            value = getattr(variables, name, None)
+            if value is None or value == "":
+                out.append(default or "")
+            else:
+                out.append(quote(value, quote=True) if escape else value)
+            out.append(literal)
+        return "".join(out)
+
+    return fill
+
+
 def has_variables(content: dict) -> bool:
     return bool(VARIABLE_RE.search(repr(content)))
 
@@ -320,12 +342,15 @@ def json_renderer(content: dict) -> Callable[[Variables], str]:
     # JSON text, a field's index, JSON text, ..., JSON text
     pieces = _MARKED_RE.split(compact_json(_filled(content, mark)))
     head = pieces[0]
-    rest = [(fields[int(i)], after) for i, after in zip(pieces[1::2], pieces[2::2], strict=True)]
+    rest = [
+        (_template(*fields[int(i)]), after)
+        for i, after in zip(pieces[1::2], pieces[2::2], strict=True)
+    ]
 
     def render_json(variables: Variables) -> str:
         out = [head]
-        for (text, escape), after in rest:
-            out.append(encode_string(_substitute(text, variables, escape)))
+        for fill, after in rest:
+            out.append(encode_string(fill(variables)))
             out.append(after)
         return "".join(out)
 

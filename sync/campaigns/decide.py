@@ -8,7 +8,9 @@ in the same process. A request then costs at most one round trip, and none when 
 campaign can apply: the identified customer with their memberships of the segments the
 campaigns name (segment_members, kept current by the segment engine: no segment is
 evaluated here), and the visitor's exposures (server-known caps, and the variant already
-seen, which stays), in one statement when both are needed. Each variant's answer is JSON
+seen, which stays), in one statement when both are needed. An anonymous visitor whose
+browser sends its own record of what it was shown (`seen`) needs no read at all. Each
+variant's answer is JSON
 written at load; a request fills and encodes only the texts holding visitor variables.
 """
 
@@ -41,6 +43,7 @@ from sync.campaigns.content import (
     Variables,
     compact_json,
     format_amount,
+    has_variables,
     json_renderer,
     renderer,
 )
@@ -73,6 +76,8 @@ class LiveVariant:
     # `render_json` gives the content's JSON for a visitor.
     head: str
     render_json: Callable[[Variables], str]
+    # Whether the content says something of the visitor (holds variables).
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class LiveCampaign:
     weekdays: tuple[int, ...]
     hours: dict | None
     variants: tuple[LiveVariant, ...]
+    # Whether a view is on the campaign's pages (rules.page_matcher).
+    matches_page: Callable[[rules.View], bool] = rules.page_matcher({})
 
     @property
     def uses_history(self) -> bool:
@@ -102,8 +109,11 @@ class LiveCampaign:
         caps = ("max_times", "every_days", "stop_after_conversion", "stop_after_closes")
         return any(self.frequency.get(cap) for cap in caps) or len(self.variants) > 1
 
-    def variant(self, variant_id: int) -> LiveVariant | None:
+    def variant(self, variant_id: int | None) -> LiveVariant | None:
         return next((v for v in self.variants if v.id == variant_id), None)
+
+    def variant_by_key(self, key: str | None) -> LiveVariant | None:
+        return next((v for v in self.variants if v.key == key), None)
 
     def schedule_bounds(self) -> tuple[datetime, ...]:
         """The instants (naive UTC) at which starts_at / ends_at flip the schedule."""
@@ -220,6 +230,7 @@ def load_state(session: Session, shop: Shop) -> ShopState:
             include=frozenset(segments[campaign.id]["include"]),
             exclude=frozenset(segments[campaign.id]["exclude"]),
             pages=campaign.pages or {},
+            matches_page=rules.page_matcher(campaign.pages or {}),
             triggers=list(campaign.triggers or [{"type": "load"}]),
             frequency=dict(campaign.frequency or {}),
             starts_at=campaign.starts_at,
@@ -276,6 +287,7 @@ def _live_variant(campaign: LiveCampaign, variant: CampaignVariant) -> LiveVaria
         renderer(content),
         head,
         json_renderer(content),
+        has_variables(content),
     )
 
 
@@ -343,7 +355,8 @@ def read_engine(url: str) -> Engine:
 
 
 class Reader:
-    """`with Reader(url) as connection:` the connection decide reads through: on
+    """`with Reader(url) as reader:` what decide reads through, connected on first use
+    only (a request whose campaigns need no read takes no connection from the pool): on
     PostgreSQL the pool's DBAPI connection itself (no SQLAlchemy Connection around it, the
     cheapest checkout), elsewhere a SQLAlchemy Connection."""
 
@@ -351,15 +364,21 @@ class Reader:
         self.engine = read_engine(url)
         self.connection = None
 
-    def __enter__(self):
-        if self.engine.dialect.name == "postgresql":
-            self.connection = self.engine.raw_connection()
-        else:
-            self.connection = self.engine.connect()
+    def __enter__(self) -> Reader:
+        return self
+
+    def get(self):
+        if self.connection is None:
+            if self.engine.dialect.name == "postgresql":
+                self.connection = self.engine.raw_connection()
+            else:
+                self.connection = self.engine.connect()
         return self.connection
 
     def __exit__(self, *_exc) -> None:
-        self.connection.close()
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 _caches: dict[str, CampaignCache] = {}
@@ -387,6 +406,17 @@ on_change(_invalidate_everywhere)
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What the loader recorded of one campaign in this browser (decide's `seen`)."""
+
+    variant: str | None = None
+    impressions: int = 0
+    closes: int = 0
+    last_impression_at: datetime | None = None
+    submitted: bool = False
+
+
+@dataclass(frozen=True)
 class DecideInput:
     """One storefront view, as the decide endpoint validated it."""
 
@@ -403,6 +433,8 @@ class DecideInput:
     device: str | None = None
     slots: tuple[str, ...] = ()
     country: str | None = None
+    # The browser's own record of its exposures, by campaign public id (None: not sent).
+    seen: dict[str, Seen] | None = None
 
 
 @dataclass
@@ -489,6 +521,8 @@ CUSTOMER_AND_HISTORY_ORDERS_SQL = text(
 
 
 _PSYCOPG_SQL: dict[str, str] = {}
+# What a content without variables is rendered with (it says nothing of the visitor).
+NO_VARIABLES = Variables()
 
 
 def _rows(connection, statement, parameters: dict) -> list:
@@ -576,6 +610,30 @@ def read_history(
         facts.history[row[0]] = _history(*row[1:6], row[6] if conversions else False)
 
 
+def history_from_browser(
+    campaigns: list[LiveCampaign], seen: dict[str, Seen]
+) -> dict[int, rules.History]:
+    """The history of an anonymous visitor as their browser keeps it (decide's `seen`):
+    the same facts the events stored, so no read. Only a browser that has never signed in
+    sends it (loader.js): none of its exposures is linked to a customer but the one its own
+    form submission linked, which the submission already stops, so "ordered since" is false
+    by construction. A variant key the campaign no longer has is ignored (bucketing)."""
+    history = {}
+    for campaign in campaigns:
+        record = seen.get(campaign.public_id)
+        if record is None:
+            continue
+        variant = campaign.variant_by_key(record.variant)
+        history[campaign.id] = rules.History(
+            variant_id=None if variant is None else variant.id,
+            impressions=record.impressions,
+            closes=record.closes,
+            last_impression_at=record.last_impression_at,
+            submitted=record.submitted,
+        )
+    return history
+
+
 def _history(variant_id, impressions, closes, last_impression_at, submitted, ordered):
     """A campaign's exposure of this visitor, from either read."""
     return rules.History(
@@ -617,22 +675,29 @@ def answer_json(choices: list[Choice]) -> str:
     return '{"campaigns":[' + ",".join(choice.json() for choice in choices) + "]}"
 
 
+def _connected(source: Reader | Connection | Session):
+    if isinstance(source, Reader):
+        return source.get()
+    if isinstance(source, Session):
+        return source.connection()
+    return source
+
+
 def decide(
-    connection: Connection | Session, state: ShopState, request: DecideInput, now: datetime
+    source: Reader | Connection | Session, state: ShopState, request: DecideInput, now: datetime
 ) -> list[Choice]:
     """The campaigns for this view, highest priority first, each with its variant.
 
-    Reads through a Core connection (or a session's): the two reads are plain selects of
-    columns, and skipping the ORM's machinery matters at thousands of requests a second.
+    Reads through a Core connection (a session's, or a Reader's, connected only if a read
+    is needed): the two reads are plain selects of columns, and skipping the ORM's
+    machinery matters at thousands of requests a second.
     """
-    if isinstance(connection, Session):
-        connection = connection.connection()
     slots = request.slots
     page = _page_view(request)
     candidates = [
         c
         for c in state.scheduled(now)
-        if (c.kind != "inline" or c.slot in slots) and rules.pages_match(c.pages, page)
+        if (c.kind != "inline" or c.slot in slots) and c.matches_page(page)
     ]
     if not candidates:
         return []
@@ -644,11 +709,15 @@ def decide(
             # the history: one round trip instead of two.
             conversions = any(c.frequency.get("stop_after_conversion") for c in candidates)
             facts = read_customer_and_history(
-                connection, state, request.customer_external_id, request.visitor, conversions
+                _connected(source),
+                state,
+                request.customer_external_id,
+                request.visitor,
+                conversions,
             )
             history_read = True
         else:
-            facts = read_customer(connection, state, request.customer_external_id)
+            facts = read_customer(_connected(source), state, request.customer_external_id)
     view = rules.View(
         identified=facts.customer_id is not None,
         device=request.device,
@@ -666,14 +735,12 @@ def decide(
     if not candidates:
         return []
     if not history_read and request.visitor is not None and any(c.uses_history for c in candidates):
-        conversions = any(c.frequency.get("stop_after_conversion") for c in candidates)
-        read_history(connection, state, request.visitor, facts, conversions)
-    variables = Variables(
-        first_name=facts.first_name,
-        cart_total=format_amount(request.cart_value, state.currency, state.language),
-        loyalty_points=None if facts.loyalty_points is None else str(facts.loyalty_points),
-    )
-    chosen: list[Choice] = []
+        if request.seen is not None and request.customer_external_id is None:
+            facts.history = history_from_browser(candidates, request.seen)
+        else:
+            conversions = any(c.frequency.get("stop_after_conversion") for c in candidates)
+            read_history(_connected(source), state, request.visitor, facts, conversions)
+    chosen: list[tuple[LiveCampaign, LiveVariant]] = []
     filled_slots: set[str] = set()
     for campaign in candidates:  # already highest priority first
         history = facts.history.get(campaign.id)
@@ -686,8 +753,15 @@ def decide(
             if campaign.slot in filled_slots:
                 continue
             filled_slots.add(campaign.slot)
-        chosen.append(Choice(campaign, variant, variables))
-    return chosen
+        chosen.append((campaign, variant))
+    variables = NO_VARIABLES
+    if any(variant.personal for _campaign, variant in chosen):
+        variables = Variables(
+            first_name=facts.first_name,
+            cart_total=format_amount(request.cart_value, state.currency, state.language),
+            loyalty_points=None if facts.loyalty_points is None else str(facts.loyalty_points),
+        )
+    return [Choice(campaign, variant, variables) for campaign, variant in chosen]
 
 
 def _page_view(request: DecideInput) -> rules.View:

@@ -10,6 +10,7 @@ anything missing here means "no constraint".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -101,22 +102,37 @@ def url_matches(rule: dict, url: str) -> bool:
     return False
 
 
-def pages_match(pages: dict, view: View) -> bool:
-    """Every non-empty rule list must match (any of its items); url_exclude must not."""
-    urls = pages.get("url") or ()
-    if urls and not any(url_matches(rule, view.url) for rule in urls):
-        return False
-    if any(url_matches(rule, view.url) for rule in pages.get("url_exclude") or ()):
-        return False
-    types = pages.get("page_types") or ()
-    if types and view.page_type not in types:
-        return False
-    products = pages.get("products") or ()
-    if products and view.product not in products:
-        return False
-    categories = pages.get("categories") or ()
-    if categories and (view.category or "").lower() not in {c.lower() for c in categories}:
-        return False
+# The keys of a campaign's `pages` (sync/campaigns/schema.py): an empty one matches all.
+PAGE_RULES = ("url", "url_exclude", "page_types", "products", "categories")
+
+
+def page_matcher(pages: dict) -> Callable[[View], bool]:
+    """Whether a view is on the campaign's pages, as a function of the view with the rules
+    read once (decide checks every live campaign on every request, most of them with no
+    rule): every non-empty rule list must match (any of its items); url_exclude must not."""
+    if not any(pages.get(name) for name in PAGE_RULES):
+        return _every_page
+    urls = tuple(pages.get("url") or ())
+    excluded = tuple(pages.get("url_exclude") or ())
+    types = frozenset(pages.get("page_types") or ())
+    products = frozenset(pages.get("products") or ())
+    categories = frozenset(c.lower() for c in pages.get("categories") or ())
+
+    def matches(view: View) -> bool:
+        if types and view.page_type not in types:
+            return False
+        if products and view.product not in products:
+            return False
+        if categories and (view.category or "").lower() not in categories:
+            return False
+        if urls and not any(url_matches(rule, view.url) for rule in urls):
+            return False
+        return not any(url_matches(rule, view.url) for rule in excluded)
+
+    return matches
+
+
+def _every_page(_view: View) -> bool:
     return True
 
 
@@ -178,9 +194,10 @@ def scheduled(
 
 @dataclass(frozen=True)
 class History:
-    """A visitor's past with one campaign (from campaign_exposures)."""
+    """A visitor's past with one campaign (from campaign_exposures, or as the visitor's
+    browser recorded it: decide.history_from_browser)."""
 
-    variant_id: int
+    variant_id: int | None
     impressions: int = 0
     closes: int = 0
     last_impression_at: datetime | None = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import popup, popups
+from sqlalchemy import delete, select
+
+from sync.campaigns.models import CampaignExposure
+from tests.browser.conftest import popup, popups, wait_until
 
 HOME = "/demo/store/"
 
@@ -67,3 +70,49 @@ def test_the_call_to_action_is_not_counted_as_a_close(front, page):
     page.page.get_by_role("button", name="Continuer").click()
     assert popups(page.page) == 0
     assert visit(front, page) == 1
+
+
+def slot_title(page) -> str | None:
+    """The title the home page's slot shows (None: the theme's own content)."""
+    return page.page.locator("[data-cible-slot=home-hero]").evaluate(
+        "s => s.shadowRoot && s.shadowRoot.querySelector('h2').textContent"
+    )
+
+
+def test_decide_reads_the_browsers_record_and_gives_the_slot_to_the_next_campaign(front, page):
+    """A browser that never signed in sends its own record of what it was shown (`seen`):
+    with the server's record of the impression gone (events not stored yet, say), decide
+    still knows the first campaign hit its cap, and fills the slot with the next one
+    instead of leaving it to the theme."""
+
+    def inline(name: str, priority: int, **fields) -> dict:
+        return {
+            "name": name,
+            "kind": "inline",
+            "slot": "home-hero",
+            "priority": priority,
+            "variants": [{"key": "a", "content": {"title": name}}],
+            **fields,
+        }
+
+    first, _second = front.only(
+        inline("Premier bloc", 20, frequency={"max_times": 1}), inline("Second bloc", 10)
+    )
+    visit(front, page)
+    page.page.wait_for_function("document.querySelector('[data-cible-slot]').shadowRoot")
+    assert slot_title(page) == "Premier bloc"
+    page.page.goto("about:blank")  # the impression leaves in a beacon
+    exposures = select(CampaignExposure).where(CampaignExposure.campaign_id == first.id)
+    assert wait_until(lambda: front.db.rollback() or front.db.scalars(exposures).first())
+    front.db.execute(delete(CampaignExposure).where(CampaignExposure.campaign_id == first.id))
+    front.db.commit()
+    visit(front, page)
+    page.page.wait_for_function(
+        "document.querySelector('[data-cible-slot]').shadowRoot"
+        " && document.querySelector('[data-cible-slot]').shadowRoot.textContent"
+        ".includes('Second bloc')"
+    )
+    first_ask, second_ask = front.received.of("decide")[-2:]
+    assert first_ask["seen"] == {}
+    record = second_ask["seen"][first.public_id]
+    assert (record["v"], record["n"]) == ("a", 1)

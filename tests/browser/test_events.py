@@ -163,3 +163,9 @@ def test_logged_in_customers_see_their_personalised_demo_campaigns(front, page):
     page.page.click("#demo-login")
     page.page.wait_for_timeout(600)
     assert slot.evaluate("s => s.shadowRoot") is None
+    # A browser that has signed in never sends its own record again: its exposures are
+    # linked to a customer now, and decide reads them (with that customer's orders).
+    asks = front.received.of("decide")
+    assert asks[0]["seen"] == {} and asks[0]["identity"] is None
+    assert all("seen" not in ask for ask in asks[1:])
+    assert asks[-1]["identity"] is None

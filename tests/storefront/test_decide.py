@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -85,12 +86,15 @@ def test_page_rules(storefront, launch):
         )
     )
     category = launch(popup("Category", pages={"categories": ["Pralines"]}))
+    twelve = launch(popup("Product 12", pages={"products": ["12"], "page_types": ["product"]}))
 
-    def shown(url, page_type="other", category_name=None):
-        page = {"url": url, "type": page_type, "category": category_name}
+    def shown(url, page_type="other", category_name=None, product_id=None):
+        page = {"url": url, "type": page_type, "category": category_name, "product": product_id}
         return set(storefront.ids(new_visitor(), page=page))
 
     assert shown("https://x/p/1", "product") == {product}
+    assert shown("https://x/p/12", "product", product_id="12") == {product, twelve}
+    assert shown("https://x/p/12", "other", product_id="12") == set()
     assert shown("https://x/chocolat/noir") == {chocolate}
     assert shown("https://x/chocolat/blanc") == set()
     assert shown("https://x/c/pralines", "collection", "pralines") == {category}
@@ -510,3 +514,129 @@ def test_answers_written_once_are_the_answers_encoded(db, shop, launch):
         assert len(choices) == 4
         expected = compact_json({"campaigns": [choice.as_dict() for choice in choices]})
         assert answer_json(choices) == expected
+
+
+def test_an_anonymous_browsers_own_record_replaces_the_servers(storefront, launch, db, shop):
+    """loader.js sends what it recorded (`seen`) while the browser has never signed in:
+    decide then takes the caps and the variant already seen from it, not from the
+    database (here the server's record says the opposite, to tell which one was used)."""
+    twice = launch(popup("At most twice", frequency={"max_times": 2}))
+    weekly = launch(popup("Weekly", frequency={"every_days": 7}))
+    closes = launch(popup("Until closed", frequency={"stop_after_closes": 1}))
+    signup = launch(popup("Until signed up", frequency={"stop_after_conversion": True}))
+    split = launch(
+        popup(
+            "Split",
+            variants=[
+                {"key": "a", "weight": 1, "content": {"title": "A"}},
+                {"key": "b", "weight": 1, "content": {"title": "B"}},
+            ],
+        )
+    )
+    visitor = new_visitor()
+    everything = {twice, weekly, closes, signup, split}
+    assert set(storefront.ids(visitor, seen={})) == everything
+    # The server's record caps all four; the browser's, nothing: the browser's is used.
+    events = [
+        {"type": kind, "campaign": campaign, "variant": "a", "at": at_ms()}
+        for kind, campaign in (
+            ("impression", twice),
+            ("impression", twice),
+            ("impression", weekly),
+            ("close", closes),
+        )
+    ]
+    assert storefront.events(visitor, events).status_code == 202
+    assert set(storefront.ids(visitor)) == {signup, split}  # no record sent: the server's
+    assert set(storefront.ids(visitor, seen={})) == everything
+    day_ago = at_ms(utcnow() - timedelta(days=1))
+    seen = {
+        twice: {"v": "a", "n": 2, "t": day_ago},
+        weekly: {"v": "a", "n": 1, "t": day_ago},
+        closes: {"v": "a", "n": 1, "c": 1},
+        signup: {"v": "a", "n": 1, "x": 1},
+        "a-campaign-long-gone": {"v": "a", "n": 9},
+    }
+    assert storefront.ids(visitor, seen=seen) == [split]
+    seen[weekly]["t"] = at_ms(utcnow() - timedelta(days=8))
+    assert set(storefront.ids(visitor, seen=seen)) == {weekly, split}
+    # The variant the browser saw stays; an unknown key falls back to bucketing.
+    for key in ("a", "b"):
+        for _ in range(4):
+            answers = storefront.decide(new_visitor(), seen={split: {"v": key, "n": 1}})
+            assert next(a["variant"] for a in answers if a["id"] == split) == key
+    answers = storefront.decide(new_visitor(), seen={split: {"v": "zz", "n": 1}})
+    assert next(a["variant"] for a in answers if a["id"] == split) in {"a", "b"}
+
+
+def test_a_signed_in_visitors_record_is_the_servers(storefront, launch, people):
+    """With a verified identity the history is read (with the customer's orders), whatever
+    the body says."""
+    once = launch(popup("Once", frequency={"max_times": 1}))
+    visitor = new_visitor()
+    identity = storefront.identity("ana")
+    event = {"type": "impression", "campaign": once, "variant": "a", "at": at_ms()}
+    assert storefront.events(visitor, [event], identity=identity).status_code == 202
+    assert storefront.ids(visitor, identity=identity, seen={}) == []
+    assert storefront.ids(visitor, identity=identity, seen={once: {"n": 0}}) == []
+
+
+def test_a_bad_record_is_refused_and_an_overgrown_one_ignored(storefront, launch):
+    from plugin_app.storefront.requests import MAX_SEEN
+
+    once = launch(popup("Once", frequency={"max_times": 1}))
+    visitor = new_visitor()
+    for seen, field in (
+        ([], "seen"),
+        ({once: 3}, f"seen.{once}"),
+        ({once: {"n": -1}}, f"seen.{once}.n"),
+        ({once: {"n": 1.5}}, f"seen.{once}.n"),
+        ({once: {"t": "yesterday"}}, f"seen.{once}.t"),
+        ({once: {"t": 1e20}}, f"seen.{once}.t"),
+        ({once: {"v": ["a"]}}, f"seen.{once}.v"),
+    ):
+        answer = storefront.post("decide", {"visitor": visitor, "seen": seen})
+        assert answer.status_code == 400, seen
+        assert answer.json()["error"].startswith(field), answer.json()
+    event = {"type": "impression", "campaign": once, "variant": "a", "at": at_ms()}
+    assert storefront.events(visitor, [event]).status_code == 202
+    overgrown = {f"c{n}": {"n": 1} for n in range(MAX_SEEN + 1)}
+    assert storefront.ids(visitor, seen=overgrown) == []  # not used: the server's record
+
+
+def test_decide_answers_other_methods_with_405(storefront):
+    import requests
+
+    answer = requests.get(f"{storefront.base}/decide", timeout=10)
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "OPTIONS, POST"
+    assert answer.json() == {"error": "use POST"}
+
+
+def test_an_unexpected_error_in_decide_is_logged_and_answered_in_json(
+    settings, shop, launch, monkeypatch, caplog
+):
+    """decide is answered before Flask (decide_endpoint.py): it logs and answers a failure
+    as the app's error handler would, and re-raises it where Flask would (testing)."""
+    import pytest
+
+    from plugin_app import create_app
+    from plugin_app.storefront import decide_endpoint
+
+    launch(popup("All"))
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the decision broke")
+
+    monkeypatch.setattr(decide_endpoint, "decide", broken)
+    body = json.dumps({"visitor": new_visitor()})
+    path = f"/storefront/v1/{shop.public_id}/decide"
+    served = create_app({"CIBLE_SETTINGS": settings})
+    answer = served.test_client().post(path, data=body, content_type="text/plain")
+    assert answer.status_code == 500
+    assert answer.get_json() == {"error": "unexpected error"}
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert "the decision broke" in caplog.text
+    testing = create_app({"CIBLE_SETTINGS": settings, "TESTING": True})
+    with pytest.raises(RuntimeError):
+        testing.test_client().post(path, data=body, content_type="text/plain")

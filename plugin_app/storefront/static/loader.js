@@ -66,7 +66,7 @@
   const remember = (c, what) => {
     const all = load('localStorage', 'f'), h = all[c.id] = all[c.id] || {};
     if (what == 'n') {
-      h.n = (h.n || 0) + 1; h.t = Date.now();
+      h.n = (h.n || 0) + 1; h.t = Date.now(); h.v = c.variant;
       const s = session.shown = session.shown || {};
       s[c.id] = (s[c.id] || 0) + 1;
       save('sessionStorage', 's', session);
@@ -271,8 +271,11 @@
       identity = id;
       const page = pageInfo();
       track('page_view', { url: page.url, page_type: page.type, product: page.product, category: page.category });
+      const vid = ensureVisitor(), v = load('localStorage', 'v');
+      if (id && vid && !v.k) save('localStorage', 'v', Object.assign(v, { k: 1 }));
       return post(BASE + '/decide', JSON.stringify({
-        visitor: ensureVisitor(), identity: id, page, cart: { value: cart.value, items: cart.items },
+        visitor: vid, identity: id, seen: id || v.k ? undefined : load('localStorage', 'f'),
+        page, cart: { value: cart.value, items: cart.items },
         session: { page_views: session.pv, returning: !!session.ret }, device: device(),
         slots: slots().map((e) => e.dataset.cibleSlot) }));
     }).then((r) => (r.ok ? r.json() : {}))
