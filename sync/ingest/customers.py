@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 
 from sqlalchemy import BigInteger, String, case, delete, exists, select, text, update
 from sqlalchemy.orm import Session
@@ -107,15 +108,16 @@ def customer_row(shop: Shop, record: records.Customer, now) -> dict:
 def newest_by_key(rows: list[dict], key: str | tuple[str, ...], version: str | None) -> list[dict]:
     """One row per key (a statement cannot write the same row twice): the newest, or the
     last one sent when versions are equal."""
+    key_of = itemgetter(*key) if isinstance(key, tuple) else itemgetter(key)
     kept: dict = {}
+    if version is None:
+        for row in rows:
+            kept[key_of(row)] = row
+        return list(kept.values())
     for row in rows:
-        row_key = tuple(row[k] for k in key) if isinstance(key, tuple) else row[key]
+        row_key = key_of(row)
         previous = kept.get(row_key)
-        if (
-            previous is None
-            or version is None
-            or (row[version] or clean.EPOCH) >= (previous[version] or clean.EPOCH)
-        ):
+        if previous is None or (row[version] or clean.EPOCH) >= (previous[version] or clean.EPOCH):
             kept[row_key] = row
     return list(kept.values())
 

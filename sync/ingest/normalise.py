@@ -137,11 +137,20 @@ def currency(value: str | None, refuse: Refuser, default: str | None) -> str | N
 
 def choice(value: str | None, allowed: tuple[str, ...], refuse: Refuser, what: str) -> str:
     """A value from a closed list, matched without regard to case or surrounding spaces."""
-    cleaned = (value or "").strip()
+    found = _by_lowercase(allowed).get((value or "").strip().lower())
+    if found is None:
+        raise refuse(f"{what} {value!r} is not one of {', '.join(allowed)}")
+    return found
+
+
+@lru_cache(maxsize=64)
+def _by_lowercase(allowed: tuple[str, ...]) -> dict[str, str]:
+    """{lowercase: value} for a closed list (the first of values equal but for case wins):
+    one lookup per record instead of a comparison per value."""
+    found: dict[str, str] = {}
     for candidate in allowed:
-        if cleaned.lower() == candidate.lower():
-            return candidate
-    raise refuse(f"{what} {value!r} is not one of {', '.join(allowed)}")
+        found.setdefault(candidate.lower(), candidate)
+    return found
 
 
 def tags(values: Iterable[str] | str | None) -> list[str]:

@@ -13,7 +13,7 @@ from connectors import records
 from sync.ingest import normalise as clean
 from sync.ingest.customers import EMPTY_STATISTICS, newest_by_key
 from sync.ingest.result import IngestError, IngestResult
-from sync.ingest.statistics import recompute_customer_statistics
+from sync.ingest.statistics import statistics_recomputed_meanwhile
 from sync.ingest.writer import (
     analyze_if_grown,
     batch_size_for,
@@ -74,7 +74,11 @@ class LineRefuser(clean.Refuser):
     __slots__ = ("line_key",)
 
     def __init__(self, shop_domain: str, order_external_id: object, line_key: object):
-        super().__init__(shop_domain, "order line", order_external_id)
+        # The base class's fields set here rather than through super().__init__: one call
+        # less per line.
+        self.shop_domain = shop_domain
+        self.kind = "order line"
+        self.external_id = order_external_id
         self.line_key = line_key
 
     def __call__(self, reason: str) -> IngestError:
@@ -161,14 +165,17 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     may_have_lines = {
         external_id for external_id in with_lines if waiting or external_id in previous_owner
     }
-    _replace_lines(session, shop, with_lines, lines_of, may_have_lines)
+    # Statistics read only the orders, written by now: PostgreSQL recomputes them while
+    # Python builds the lines.
+    with statistics_recomputed_meanwhile(session, shop.id, touched):
+        line_rows = _line_rows(shop, with_lines, lines_of)
+    _replace_lines(session, shop, line_rows, may_have_lines)
     if waiting:
         _link_waiting_lines(
             session, shop.id,
             [row.external_id for row in written
              if row.external_id not in previous_owner and row.external_id not in with_lines],
         )  # fmt: skip
-    recompute_customer_statistics(session, shop.id, touched)
     result.customer_ids |= touched
     return result
 
@@ -272,24 +279,30 @@ def _has_waiting_lines(session: Session, shop_id: int) -> bool:
     )
 
 
-def _replace_lines(
-    session: Session, shop: Shop, order_ids: dict[str, int], lines_of, may_have_lines: set[str]
-) -> None:
-    """Make the stored lines of each written order exactly the set its record carries.
-
-    Only the orders in `may_have_lines` (updated orders, or new ones when lines wait for
-    their order) can have stored lines to delete; the others' lines are only inserted, and
-    nothing is returned since nothing here needs the written rows.
-    """
-    if not order_ids:
-        return
+def _line_rows(shop: Shop, order_ids: dict[str, int], lines_of) -> list[dict]:
+    """The rows of the lines the written orders carry (`order_ids`: external id -> id), one
+    per line key."""
     rows = []
     for order_external_id, order_id in order_ids.items():
         for line in lines_of[order_external_id]:
             row = line_row(shop, line, order_external_id)
             row["order_id"] = order_id
             rows.append(row)
-    rows = newest_by_key(rows, ("order_external_id", "line_key"), None)
+    return newest_by_key(rows, ("order_external_id", "line_key"), None)
+
+
+def _replace_lines(
+    session: Session, shop: Shop, rows: list[dict], may_have_lines: set[str]
+) -> None:
+    """Make the stored lines of each written order with lines exactly the set its record
+    carries (`rows`, from _line_rows).
+
+    Only the orders in `may_have_lines` (updated orders, or new ones when lines wait for
+    their order) can have stored lines to delete; the others' lines are only inserted, and
+    nothing is returned since nothing here needs the written rows.
+    """
+    if not rows and not may_have_lines:
+        return
     keep = {(row["order_external_id"], row["line_key"]) for row in rows}
     stored = select_in(
         session,

@@ -15,7 +15,8 @@ Per-batch costs are kept flat so that big batches pay off: lookups by key take o
 parameter on PostgreSQL (`= ANY(:keys)`) instead of thousands of IN parameters, callers that
 need nothing back skip RETURNING, the default batch is POSTGRESQL_BATCH_SIZE on the COPY
 path, and `analyze_if_grown` refreshes the planner's statistics when a load has doubled a
-table within a run.
+table within a run. `executed_meanwhile` lets PostgreSQL run statements while Python works
+on the same connection (psycopg's pipeline mode).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from operator import itemgetter
@@ -373,6 +375,42 @@ def write_new_and_stored(
         return copied
     stored = [row for row, fresh in zip(rows, is_new, strict=True) if not fresh]
     return copied + upsert_rows(session, target, stored, **upsert)
+
+
+def uses_psycopg(session: Session) -> bool:
+    dialect = session.get_bind().dialect
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+@contextmanager
+def executed_meanwhile(session: Session, statements: Sequence) -> Iterator[None]:
+    """Run `statements` (parameters bound) while the caller's block does Python work.
+
+    One connection otherwise makes Python and PostgreSQL wait for each other, one statement
+    at a time. With psycopg the statements are sent in pipeline mode before the block runs,
+    so the server executes them meanwhile; leaving the block waits for their results (and
+    raises their errors), even when the block raises. The block must not use the session.
+    Elsewhere the statements run before the block. Parameters reach psycopg as they are,
+    without SQLAlchemy's type processing: numbers, strings and lists of them.
+    """
+    if not uses_psycopg(session):
+        for statement in statements:
+            session.execute(statement)
+        yield
+        return
+    dialect = session.get_bind().dialect
+    driver_connection = session.connection().connection.driver_connection
+    cursor = driver_connection.cursor()
+    try:
+        with driver_connection.pipeline():
+            for statement in statements:
+                compiled = statement.compile(
+                    dialect=dialect, compile_kwargs={"render_postcompile": True}
+                )
+                cursor.execute(compiled.string, compiled.params)
+            yield
+    finally:
+        cursor.close()
 
 
 def naive_now() -> datetime:

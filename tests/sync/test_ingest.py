@@ -13,6 +13,7 @@ from connectors import records as r
 from sync.ingest import (
     IngestError,
     recompute_customer_statistics,
+    statistics,
     upsert_carts,
     upsert_customers,
     upsert_order_lines,
@@ -29,13 +30,17 @@ T0 = datetime(2024, 5, 1, 10, 0)
 
 @pytest.fixture(params=["values"] + (["copy"] if POSTGRES_URL else []))
 def write_path(request, backend, monkeypatch):
-    """On PostgreSQL run every test through both writers (multi-row VALUES and COPY)."""
+    """On PostgreSQL run every test through both bulk and small-batch paths: the writers
+    (COPY, multi-row VALUES) and the statistics statements (set-based, one lookup per
+    customer), each bulk path with the other."""
     if request.param == "copy":
         if backend != "postgresql":
             pytest.skip("the COPY fast path is PostgreSQL only")
         monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
+        monkeypatch.setattr(statistics, "SET_BASED_MIN_IDS", 1)
     else:
         monkeypatch.setattr(writer, "COPY_MIN_ROWS", 10**9)
+        monkeypatch.setattr(statistics, "SET_BASED_MIN_IDS", 10**9)
     return request.param
 
 

@@ -1,6 +1,7 @@
 """The speed paths of ingest keep the rules: new rows COPYed straight into their table fall
 back to the versioned upsert when another writer stored one meanwhile, commits of ingested
-data do not wait for the disk (PostgreSQL), and the lean schema of migration 0006 is what
+data do not wait for the disk (PostgreSQL), both statistics statements state the same
+figures, and the lean schema of migration 0006 is what
 the models declare (both backends)."""
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 
 from connectors import records as r
-from sync.ingest import upsert_customers, upsert_orders, writer
+from sync.ingest import (
+    IngestError,
+    recompute_customer_statistics,
+    statistics,
+    upsert_customers,
+    upsert_orders,
+    writer,
+)
 from sync.ingest.customers import PROFILE_COLUMNS, customer_row
 from sync.ingest.normalise import ShopFacts
 from sync.store import Customer, Order, OrderLine
@@ -103,3 +111,62 @@ def test_the_migrated_schema_is_the_lean_one_the_models_declare(db):
     for name in ("ix_orders_shop_customer_external_id", "ix_orders_shop_email"):
         where = " ".join(str(value) for value in order_indexes[name].values())
         assert "customer_id IS NULL" in where, (name, order_indexes[name])
+
+
+def test_both_statistics_statements_state_the_same_figures(db, shop, backend, monkeypatch):
+    """The set-based statement (batches) and the per-customer lookups (webhooks) agree on
+    every case: counted, cancelled and refunded orders, customers without orders, figures
+    to reset."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has a statement of its own")
+    upsert_customers(db, shop, [r.Customer(f"c{n}", created_at=T0) for n in range(5)])
+    upsert_orders(
+        db, shop,
+        [r.Order(f"o{n}", created_at=T0 + timedelta(days=n), customer_external_id=f"c{n % 3}",
+                 total=Decimal(n) + Decimal("0.35"), status=status)
+         for n, status in enumerate(["paid", "pending", "cancelled", "paid", "refunded",
+                                     "paid", "cancelled"])],
+    )  # fmt: skip
+    ids = list(db.scalars(select(Customer.id).where(Customer.shop_id == shop.id)))
+    figures = (Customer.external_id, Customer.orders_count, Customer.total_spent,
+               Customer.average_order_value, Customer.first_order_at, Customer.last_order_at,
+               Customer.first_order_date, Customer.last_order_date)  # fmt: skip
+    stated = {}
+    for threshold in (1, 10**9):
+        # Wrong figures everywhere, so that each statement has to write every row.
+        db.execute(
+            Customer.__table__.update()
+            .where(Customer.shop_id == shop.id)
+            .values(orders_count=9, total_spent=Decimal("1.00"), average_order_value=None,
+                    first_order_at=T0, last_order_at=None, first_order_date=None,
+                    last_order_date=T0.date())
+        )  # fmt: skip
+        monkeypatch.setattr(statistics, "SET_BASED_MIN_IDS", threshold)
+        assert recompute_customer_statistics(db, shop.id, ids) == 5
+        db.expire_all()
+        stated[threshold] = set(db.execute(select(*figures).order_by(Customer.id)).all())
+    assert stated[1] == stated[10**9]
+    by_customer = {row[0]: row[1:4] for row in stated[1]}
+    assert by_customer["c0"] == (2, Decimal("3.70"), Decimal("1.85"))  # o0, o3 (o6 cancelled)
+    assert by_customer["c2"] == (1, Decimal("5.35"), Decimal("5.35"))  # o5 (o2 cancelled)
+    assert by_customer["c3"] == (0, Decimal("0.00"), None)
+
+
+def test_a_line_refused_while_the_statistics_run_leaves_the_session_usable(db, shop):
+    """On PostgreSQL the lines are built while the statistics statement runs (pipeline
+    mode): a refused line still names its order and key, and the caller can roll back and
+    go on."""
+    upsert_customers(db, shop, [r.Customer("c1", created_at=T0)])
+    db.commit()
+    bad = r.Order("o1", created_at=T0, customer_external_id="c1", total=Decimal("5"),
+                  lines=[r.OrderLine("1", quantity=1), r.OrderLine("2", quantity=-3)])  # fmt: skip
+    with pytest.raises(IngestError) as refused:
+        upsert_orders(db, shop, [bad])
+    assert "o1/2" in str(refused.value) and "quantity -3 is negative" in str(refused.value)
+    db.rollback()
+    upsert_orders(db, shop, [r.Order("o2", created_at=T0, customer_external_id="c1",
+                                     total=Decimal("7"), lines=[r.OrderLine("1")])])  # fmt: skip
+    db.commit()
+    customer = db.scalar(select(Customer).where(Customer.external_id == "c1"))
+    assert (customer.orders_count, customer.total_spent) == (1, Decimal("7.00"))
+    assert db.scalar(select(func.count()).select_from(OrderLine)) == 1
