@@ -99,8 +99,10 @@ class LiveCampaign:
     weekdays: tuple[int, ...]
     hours: dict | None
     variants: tuple[LiveVariant, ...]
-    # Whether a view is on the campaign's pages (rules.page_matcher).
+    # Whether a view is on the campaign's pages (rules.page_matcher), in its audience
+    # (rules.audience_matcher).
     matches_page: Callable[[rules.View], bool] = rules.page_matcher({})
+    in_audience: Callable[[rules.View], bool] = rules.audience_matcher({}, frozenset(), frozenset())
 
     @property
     def uses_history(self) -> bool:
@@ -219,6 +221,8 @@ def load_state(session: Session, shop: Shop) -> ShopState:
             segments[row.campaign_id][row.mode].add(row.segment_id)
     live = []
     for campaign in campaigns:
+        include = frozenset(segments[campaign.id]["include"])
+        exclude = frozenset(segments[campaign.id]["exclude"])
         ready = LiveCampaign(
             id=campaign.id,
             public_id=campaign.public_id,
@@ -227,8 +231,9 @@ def load_state(session: Session, shop: Shop) -> ShopState:
             priority=campaign.priority,
             seed=campaign.seed,
             audience=campaign.audience or {},
-            include=frozenset(segments[campaign.id]["include"]),
-            exclude=frozenset(segments[campaign.id]["exclude"]),
+            include=include,
+            exclude=exclude,
+            in_audience=rules.audience_matcher(campaign.audience or {}, include, exclude),
             pages=campaign.pages or {},
             matches_page=rules.page_matcher(campaign.pages or {}),
             triggers=list(campaign.triggers or [{"type": "load"}]),
@@ -729,9 +734,7 @@ def decide(
         category=request.category,
         segment_ids=facts.segment_ids,
     )
-    candidates = [
-        c for c in candidates if rules.audience_matches(c.audience, c.include, c.exclude, view)
-    ]
+    candidates = [c for c in candidates if c.in_audience(view)]
     if not candidates:
         return []
     if not history_read and request.visitor is not None and any(c.uses_history for c in candidates):

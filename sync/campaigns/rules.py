@@ -45,27 +45,42 @@ class View:
 # ---- audience --------------------------------------------------------------------------
 
 
-def audience_matches(audience: dict, include: frozenset, exclude: frozenset, view: View) -> bool:
-    """Segments (member of any included, of no excluded), identified or anonymous, device,
-    country, new or returning."""
-    if include and not (include & view.segment_ids):
-        return False
-    if exclude and (exclude & view.segment_ids):
-        return False
+def audience_matcher(
+    audience: dict, include: frozenset, exclude: frozenset
+) -> Callable[[View], bool]:
+    """Whether a view is in the campaign's audience, as a function of the view with the
+    audience read once (decide checks every candidate campaign on every request): segments
+    (member of any included, of no excluded), identified or anonymous, device, country,
+    new or returning."""
     visitors = audience.get("visitors") or "all"
-    if visitors == "identified" and not view.identified:
-        return False
-    if visitors == "anonymous" and view.identified:
-        return False
-    devices = audience.get("devices") or ()
-    if devices and view.device not in devices:
-        return False
-    countries = audience.get("countries") or ()
-    if countries and (view.country or "").upper() not in countries:
-        return False
+    devices = frozenset(audience.get("devices") or ())
+    countries = frozenset(audience.get("countries") or ())
     returning = audience.get("returning")
-    if returning is not None and bool(returning) != view.returning:
-        return False
+    returning = None if returning is None else bool(returning)
+    if not (include or exclude or devices or countries) and visitors == "all":
+        if returning is None:
+            return _everyone
+        return lambda view: view.returning == returning
+
+    def matches(view: View) -> bool:
+        if include and not (include & view.segment_ids):
+            return False
+        if exclude and (exclude & view.segment_ids):
+            return False
+        if visitors == "identified" and not view.identified:
+            return False
+        if visitors == "anonymous" and view.identified:
+            return False
+        if devices and view.device not in devices:
+            return False
+        if countries and (view.country or "").upper() not in countries:
+            return False
+        return returning is None or returning == view.returning
+
+    return matches
+
+
+def _everyone(_view: View) -> bool:
     return True
 
 
