@@ -20,6 +20,7 @@ floor's, p99 <= 2x the floor's), and the gzipped size of loader.js.
     .venv/bin/python bench/storefront.py --reuse --duration 20   # 4 workers x 8 threads
     .venv/bin/python bench/storefront.py --reuse --threads 4
     .venv/bin/python bench/storefront.py --customers 5000       # a quick trial
+    .venv/bin/python bench/storefront.py --reuse --in-process 4000   # CPU per call, no server
     .venv/bin/python bench/storefront.py --reuse --database-url postgresql+psycopg://...
 
 Needs PostgreSQL (default: cible_bench_storefront on the local server, dropped and
@@ -627,12 +628,68 @@ def drive(url: str, script: Path, seconds: int, connections: int) -> dict:
     }
 
 
+def in_process(url: str, directory: Path, public_id: str, bodies: Path, requests: int) -> None:
+    """CPU per request of each app called as a WSGI callable in a loop, in this process and
+    thread: no server, no load generator, no other process: the app's own cost, steady
+    from run to run whatever else the machine does (best of three runs)."""
+    import importlib
+    import io
+
+    lines = [line.encode() for line in bodies.read_text().splitlines()]
+    os.environ.update(
+        CIBLE_ENV="production",
+        CIBLE_SECRET_KEY=SECRET_KEY,
+        CIBLE_DATABASE_URL=url,
+        CIBLE_REDIS_URL="",
+        CIBLE_INSTANCE_PATH=str(directory),
+    )
+    sys.path.insert(0, str(directory))
+    from plugin_app import create_app
+
+    apps = {"floor (trivial Flask)": importlib.import_module("floor_app").app}
+    apps["decide"] = create_app()
+    path = f"/storefront/v1/{public_id}/decide"
+
+    def environ(body: bytes) -> dict:
+        return {
+            "REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "",
+            "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1",
+            "CONTENT_TYPE": "text/plain;charset=UTF-8", "CONTENT_LENGTH": str(len(body)),
+            "REMOTE_ADDR": "127.0.0.1", "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+            "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
+        }  # fmt: skip
+
+    def ok(status: str, _headers, _exc_info=None) -> None:
+        if not status.startswith("200"):
+            raise SystemExit(f"in-process decide answered {status}")
+
+    print(f"\nin one process, {requests:,} requests per run (best of 3):")
+    for name, app in apps.items():
+        for warm in range(min(requests, 2000)):
+            b"".join(app(environ(lines[warm % len(lines)]), ok))
+        best = float("inf")
+        for _run in range(3):
+            started = time.process_time()
+            for n in range(requests):
+                b"".join(app(environ(lines[n % len(lines)]), ok))
+            best = min(best, (time.process_time() - started) / requests)
+        print(f"  {name:<22} {1000 * best:.3f} ms of CPU per request")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true", help="skip the build")
     parser.add_argument("--build-only", action="store_true", help="build, do not load")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        metavar="N",
+        help="instead of serving: call each app N times in this process, print CPU/request",
+    )
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
@@ -652,6 +709,9 @@ def main() -> None:
         script = directory / "decide.lua"
         script.write_text(WRK_SCRIPT % {"bodies": bodies})
         (directory / "floor_app.py").write_text(FLOOR_APP)
+        if arguments.in_process:
+            in_process(url, directory, public_id, bodies, arguments.in_process)
+            return
         env = {
             **os.environ,
             "CIBLE_ENV": "production",
