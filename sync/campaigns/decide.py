@@ -350,11 +350,13 @@ def read_engine(url: str) -> Engine:
     # The pool keeps up to READ_POOL_SIZE idle connections: one per web thread, so a busy
     # process never closes a connection only to open another (a new PostgreSQL backend
     # costs milliseconds and plans its statements afresh); idle ones are opened lazily.
+    # Nothing to reset when a connection goes back: in autocommit no transaction is open.
     return create_engine(
         url,
         pool_size=READ_POOL_SIZE,
         max_overflow=READ_POOL_SIZE,
         pool_recycle=1800,
+        pool_reset_on_return=None,
         isolation_level="AUTOCOMMIT",
     )
 
