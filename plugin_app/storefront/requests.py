@@ -102,7 +102,8 @@ def _count(value, name: str) -> int:
 def _seen(value) -> dict[str, Seen] | None:
     """The loader's own record of what this browser was shown, by campaign id:
     `{"<campaign>": {"v": variant key, "n": impressions, "t": last impression (ms since
-    1970), "c": closes, "x": submissions}}` (docs/storefront.md, "History")."""
+    1970), "c": closes, "x": submissions}}` (docs/storefront.md, "`seen`: the browser's
+    own record")."""
     if value is None:
         return None
     if not isinstance(value, dict):

@@ -10,8 +10,8 @@ campaigns name (segment_members, kept current by the segment engine: no segment 
 evaluated here), and the visitor's exposures (server-known caps, and the variant already
 seen, which stays), in one statement when both are needed. An anonymous visitor whose
 browser sends its own record of what it was shown (`seen`) needs no read at all. Each
-variant's answer is JSON
-written at load; a request fills and encodes only the texts holding visitor variables.
+variant's answer is JSON written at load; a request fills and encodes only the texts
+holding visitor variables.
 """
 
 from __future__ import annotations

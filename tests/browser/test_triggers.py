@@ -88,10 +88,11 @@ def test_cart_value_from_the_page_settings_fires_at_load(front, page):
     open_product(front, page)
     page.page.locator("#add-to-cart").click()
     page.page.locator("#add-to-cart").click()
-    page.page.wait_for_selector("cible-root", state="attached", timeout=2000)
+    # Generous waits: a loaded CI machine answers decide late, never wrongly.
+    page.page.wait_for_selector("cible-root", state="attached", timeout=5000)
     # The next page reads the cart from window.cibleSettings.cart: fires at once.
     page.page.goto(front.url("/demo/store/cart"))
-    page.page.wait_for_selector("cible-root", state="attached", timeout=2000)
+    page.page.wait_for_selector("cible-root", state="attached", timeout=5000)
 
 
 def test_the_first_trigger_that_fires_wins_and_the_popup_shows_once(front, page):
