@@ -76,21 +76,39 @@ def _sorted_ids(customer_ids: Iterable[int]) -> list[int]:
     return sorted({int(customer_id) for customer_id in customer_ids if customer_id is not None})
 
 
+# Both statements write the figures `f` they computed for the customers `c` it matches,
+# and only to rows whose figures differ. The `+ 0` on shop_id keeps those columns out of
+# index choice (with stale statistics PostgreSQL would otherwise scan every row of the shop
+# through a shop_id index).
+_UPDATE = """
+    UPDATE customers AS c
+    SET (orders_count, total_spent, average_order_value, first_order_at, last_order_at,
+         first_order_date, last_order_date)
+      = (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
+    FROM {figures}
+    WHERE c.id = {matched}.id AND c.shop_id + 0 = :shop_id
+      AND (c.orders_count, c.total_spent, c.average_order_value, c.first_order_at,
+           c.last_order_at, c.first_order_date, c.last_order_date)
+          IS DISTINCT FROM
+          (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
+"""
+
+
+def _statement(figures: str, matched: str):
+    return text(_UPDATE.format(figures=figures, matched=matched)).bindparams(
+        bindparam("ids", type_=ARRAY(BigInteger)),
+        bindparam("uncounted", value=UNCOUNTED_ORDER_STATUSES, expanding=True),
+    )
+
+
 # Figures computed once per touched customer: the ids are unnested and each one's counted
 # orders aggregated in a LATERAL subquery, which PostgreSQL can only run as a lookup on the
 # orders' customer index, so the cost follows the number of customers touched, never the size
 # of the shop, whatever the planner's statistics say (a bulk load into a fresh table has
 # none). A customer without counted orders gets count 0 from the same aggregate, so one
-# statement both refreshes and resets. The `+ 0` on shop_id keeps those columns out of index
-# choice (with stale statistics PostgreSQL would otherwise scan every row of the shop through
-# a shop_id index), and only rows whose figures differ are written.
-POSTGRESQL_STATEMENT = text(
-    """
-    UPDATE customers AS c
-    SET (orders_count, total_spent, average_order_value, first_order_at, last_order_at,
-         first_order_date, last_order_date)
-      = (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
-    FROM unnest(CAST(:ids AS bigint[])) AS t(id)
+# statement both refreshes and resets.
+POSTGRESQL_STATEMENT = _statement(
+    """unnest(CAST(:ids AS bigint[])) AS t(id)
     CROSS JOIN LATERAL (
         SELECT count(*) AS n,
                coalesce(sum(o.total), 0)::numeric(14, 2) AS spent,
@@ -100,16 +118,8 @@ POSTGRESQL_STATEMENT = text(
         FROM orders AS o
         WHERE o.customer_id = t.id AND o.shop_id + 0 = :shop_id
           AND o.status NOT IN :uncounted
-    ) AS f
-    WHERE c.id = t.id AND c.shop_id + 0 = :shop_id
-      AND (c.orders_count, c.total_spent, c.average_order_value, c.first_order_at,
-           c.last_order_at, c.first_order_date, c.last_order_date)
-          IS DISTINCT FROM
-          (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
-    """
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    bindparam("uncounted", value=UNCOUNTED_ORDER_STATUSES, expanding=True),
+    ) AS f""",
+    "t",
 )
 
 
@@ -122,13 +132,8 @@ POSTGRESQL_STATEMENT = text(
 # (analyze_if_grown keeps the orders' current during a load): a webhook's few customers
 # keep the lookups above, which never read more than their own orders. Customers without
 # counted orders are reset by the outer join, as by the count 0 above.
-SET_BASED_STATEMENT = text(
-    """
-    UPDATE customers AS c
-    SET (orders_count, total_spent, average_order_value, first_order_at, last_order_at,
-         first_order_date, last_order_date)
-      = (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
-    FROM (
+SET_BASED_STATEMENT = _statement(
+    """(
         SELECT t.id, coalesce(a.n, 0) AS n, coalesce(a.spent, 0)::numeric(14, 2) AS spent,
                a.average, a.first_at, a.last_at, a.first_day, a.last_day
         FROM unnest(CAST(:ids AS bigint[])) AS t(id)
@@ -142,16 +147,8 @@ SET_BASED_STATEMENT = text(
               AND o.status NOT IN :uncounted
             GROUP BY o.customer_id
         ) AS a ON a.customer_id = t.id
-    ) AS f
-    WHERE c.id = f.id AND c.shop_id + 0 = :shop_id
-      AND (c.orders_count, c.total_spent, c.average_order_value, c.first_order_at,
-           c.last_order_at, c.first_order_date, c.last_order_date)
-          IS DISTINCT FROM
-          (f.n, f.spent, f.average, f.first_at, f.last_at, f.first_day, f.last_day)
-    """
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    bindparam("uncounted", value=UNCOUNTED_ORDER_STATUSES, expanding=True),
+    ) AS f""",
+    "f",
 )
 # Customers from which one statement aggregates in one pass (SET_BASED_STATEMENT).
 SET_BASED_MIN_IDS = 1000
