@@ -130,6 +130,7 @@ def test_do_not_track_stores_no_visitor_id_and_sends_no_events(front, page):
     assert front.received.of("events") == []
     decide = front.received.of("decide")[0]
     assert decide.get("visitor") is None
+    assert all("seen" not in ask for ask in front.received.of("decide"))  # stays local
     assert page.page.evaluate("localStorage.getItem('cible.v')") is None
     assert len(kinds(front)) == stored_before
 

@@ -274,7 +274,7 @@
       const vid = ensureVisitor(), v = load('localStorage', 'v');
       if (id && vid && !v.k) save('localStorage', 'v', Object.assign(v, { k: 1 }));
       return post(BASE + '/decide', JSON.stringify({
-        visitor: vid, identity: id, seen: id || v.k ? undefined : load('localStorage', 'f'),
+        visitor: vid, identity: id, seen: id || v.k || !vid ? undefined : load('localStorage', 'f'),
         page, cart: { value: cart.value, items: cart.items },
         session: { page_views: session.pv, returning: !!session.ret }, device: device(),
         slots: slots().map((e) => e.dataset.cibleSlot) }));
