@@ -241,10 +241,6 @@ def format_amount(value, currency: str, language: str) -> str | None:
     return f"{symbol}{amount:,.2f}"
 
 
-def _substitute(text: str, variables: Variables, escape: bool) -> str:
-    return _template(text, escape)(variables)
-
-
 def _template(text: str, escape: bool) -> Callable[[Variables], str]:
     """The text with each variable replaced by the visitor's value (HTML-escaped when
     `escape`), or its default, as a function of the variables: the text is parsed once
@@ -300,7 +296,7 @@ def renderer(content: dict) -> Callable[[Variables], dict]:
         return lambda _variables: content
 
     def render(variables: Variables) -> dict:
-        return _filled(content, lambda text, escape: _substitute(text, variables, escape))
+        return _filled(content, lambda text, escape: _template(text, escape)(variables))
 
     return render
 

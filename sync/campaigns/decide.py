@@ -88,10 +88,8 @@ class LiveCampaign:
     slot: str | None
     priority: int
     seed: str
-    audience: dict
     include: frozenset[int]
     exclude: frozenset[int]
-    pages: dict
     triggers: list
     frequency: dict
     starts_at: datetime | None
@@ -230,11 +228,9 @@ def load_state(session: Session, shop: Shop) -> ShopState:
             slot=campaign.slot,
             priority=campaign.priority,
             seed=campaign.seed,
-            audience=campaign.audience or {},
             include=include,
             exclude=exclude,
             in_audience=rules.audience_matcher(campaign.audience or {}, include, exclude),
-            pages=campaign.pages or {},
             matches_page=rules.page_matcher(campaign.pages or {}),
             triggers=list(campaign.triggers or [{"type": "load"}]),
             frequency=dict(campaign.frequency or {}),
