@@ -35,7 +35,12 @@ from sync.ingest import upsert_customers, upsert_orders  # noqa: E402
 from sync.ingest.writer import batch_size_for, batches  # noqa: E402
 from sync.migrations import upgrade  # noqa: E402
 from sync.shops import create_shop  # noqa: E402
-from sync.store import UNCOUNTED_ORDER_STATUSES, Customer, Order, session_factory  # noqa: E402
+from sync.store import (  # noqa: E402
+    UNCOUNTED_ORDER_STATUSES,
+    CustomerStatistics,
+    Order,
+    session_factory,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/cible_bench"
 START = datetime(2022, 1, 1)
@@ -110,7 +115,9 @@ def run_ingest(url: str, people, sales, batch_size: int | None) -> float:
         .where(Order.status.not_in(UNCOUNTED_ORDER_STATUSES))
     )
     in_statistics = session.scalar(
-        select(func.sum(Customer.orders_count)).where(Customer.shop_id == shop.id)
+        select(func.sum(CustomerStatistics.orders_count)).where(
+            CustomerStatistics.shop_id == shop.id
+        )
     )
     session.close()
     if counted != in_statistics:
@@ -135,13 +142,13 @@ def run_copy(url: str, people, sales) -> float:
             with cursor.copy(
                 "COPY copy_customers (shop_id, external_id, is_guest, email, first_name, "
                 "last_name, city, country, tags, attributes, email_subscription_status, "
-                "sms_subscription_status, created_at, orders_count, total_spent) FROM STDIN"
+                "sms_subscription_status, created_at) FROM STDIN"
             ) as copy:
                 for c in people:
                     copy.write_row(
                         (1, c.external_id, False, c.email, c.first_name, c.last_name, c.city,
                          c.country, "[]", "{}", "NOT_SUBSCRIBED", "NOT_SUBSCRIBED",
-                         c.created_at, 0, 0)
+                         c.created_at)
                     )  # fmt: skip
             with cursor.copy(
                 "COPY copy_orders (shop_id, external_id, customer_external_id, status, total, "

@@ -28,7 +28,7 @@ from sync.migrations import upgrade  # noqa: E402
 from sync.runs import queue_run, record_progress, start_run  # noqa: E402
 from sync.segments.models import Segment, SegmentMember  # noqa: E402
 from sync.settings import Settings  # noqa: E402
-from sync.store import Customer, SyncRun, session_factory, utcnow  # noqa: E402
+from sync.store import Customer, CustomerStatistics, SyncRun, session_factory, utcnow  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -160,7 +160,8 @@ def main() -> None:
         record_progress(sessions, run_id, done=6300, total=14800)
         customer = (
             db.query(Customer)
-            .filter(Customer.shop_id == shop.id, Customer.orders_count > 3)
+            .join(Customer.statistics)
+            .filter(Customer.shop_id == shop.id, CustomerStatistics.orders_count > 3)
             .first()
         )
 

@@ -8,7 +8,7 @@ from sync.segments.evaluate import create_segment, evaluate_segment
 from sync.segments.models import Segment, SegmentMember
 from sync.segments.refresh import TouchedCustomers
 from sync.shops import get_shop
-from sync.store import Customer, utcnow
+from sync.store import Customer, CustomerStatistics, utcnow
 
 DATA = Path(__file__).parent / "data" / "csv"
 
@@ -40,9 +40,9 @@ def test_csv_import_rechecks_the_customers_it_touched(cli_runner, db, shop):
     assert result.exit_code in (0, 1), result.output
     ordered = set(
         db.scalars(
-            select(Customer.external_id).where(
-                Customer.shop_id == shop.id, Customer.orders_count >= 1
-            )
+            select(Customer.external_id)
+            .join(CustomerStatistics, CustomerStatistics.customer_id == Customer.id)
+            .where(Customer.shop_id == shop.id, CustomerStatistics.orders_count >= 1)
         )
     )
     assert ordered and _members(db, buyers.id) == ordered
@@ -60,9 +60,9 @@ def test_demo_build_evaluates_the_shops_segments(cli_runner, db):
     assert result.exit_code == 0, result.output
     never = set(
         db.scalars(
-            select(Customer.external_id).where(
-                Customer.shop_id == shop.id, Customer.orders_count == 0
-            )
+            select(Customer.external_id)
+            .join(CustomerStatistics, CustomerStatistics.customer_id == Customer.id)
+            .where(Customer.shop_id == shop.id, CustomerStatistics.orders_count == 0)
         )
     )
     assert never and _members(db, lapsed.id) == never

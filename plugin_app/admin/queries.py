@@ -12,9 +12,18 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from sync.store import UNCOUNTED_ORDER_STATUSES, Cart, Customer, Order, OrderLine, SyncRun, utcnow
+from sync.store import (
+    UNCOUNTED_ORDER_STATUSES,
+    Cart,
+    Customer,
+    CustomerStatistics,
+    Order,
+    OrderLine,
+    SyncRun,
+    utcnow,
+)
 
 PAGE_SIZE = 50
 # The most frequent cities offered in the filter; a rarer one still filters via the URL.
@@ -29,8 +38,8 @@ ABANDONED_AFTER = timedelta(hours=1)
 # without a value last, the id breaking ties so that paging is stable. Anything else is
 # refused, never passed to SQL.
 SORTS = {
-    "last_order": Customer.last_order_date,
-    "total_spent": Customer.total_spent,
+    "last_order": CustomerStatistics.last_order_date,
+    "total_spent": CustomerStatistics.total_spent,
     "newest": Customer.created_at,
 }
 SORT_LABELS = {
@@ -92,7 +101,11 @@ def _word_matches(word: str):
 
 
 def _filtered(statement: Select, shop_id: int, search: CustomerSearch) -> Select:
-    statement = statement.where(Customer.shop_id == shop_id)
+    """`statement` over the shop's customers matching the search, joined to their
+    statistics (which two of the sorts read)."""
+    statement = statement.join_from(Customer, CustomerStatistics, Customer.statistics).where(
+        Customer.shop_id == shop_id
+    )
     for word in search.q.split():
         statement = statement.where(_word_matches(word))
     if search.city:
@@ -118,6 +131,7 @@ def customers_page(session: Session, shop_id: int, search: CustomerSearch) -> Cu
     if offset < valued:
         customers += session.scalars(
             _filtered(select(Customer), shop_id, search)
+            .options(contains_eager(Customer.statistics))
             .where(column.is_not(None))
             .order_by(column.desc(), Customer.id.desc())
             .limit(PAGE_SIZE)
@@ -126,6 +140,7 @@ def customers_page(session: Session, shop_id: int, search: CustomerSearch) -> Cu
     if len(customers) < PAGE_SIZE and total > valued:
         customers += session.scalars(
             _filtered(select(Customer), shop_id, search)
+            .options(contains_eager(Customer.statistics))
             .where(column.is_(None))
             .order_by(Customer.id.desc())
             .limit(PAGE_SIZE - len(customers))

@@ -33,12 +33,18 @@ from sync.segments.jobs import evaluate_segment_job
 from sync.segments.models import Segment, SegmentMember, SegmentSize
 from sync.segments.templates import TEMPLATES, add_template
 from sync.segments.validate import parse_and_check
-from sync.store import Customer, utcnow
+from sync.store import Customer, CustomerStatistics, utcnow
 
 SAMPLE_COLUMNS = (Customer.id, Customer.external_id, Customer.first_name, Customer.last_name,
                   Customer.email, Customer.city)  # fmt: skip
 CSV_COLUMNS = ("external_id", "email", "first_name", "last_name", "city", "postal_code",
                "country", "orders_count", "total_spent", "last_order_date", "since")  # fmt: skip
+# What a member row shows (page and CSV): the columns alone, not whole customers (their
+# tags and attributes are wide), the figures from their statistics row.
+MEMBER_COLUMNS = (Customer.id, Customer.external_id, Customer.email, Customer.first_name,
+                  Customer.last_name, Customer.city, Customer.postal_code, Customer.country,
+                  CustomerStatistics.orders_count, CustomerStatistics.total_spent,
+                  CustomerStatistics.last_order_date, SegmentMember.since)  # fmt: skip
 
 
 def _load(schema, data):
@@ -237,9 +243,11 @@ def remove(segment_id: int):
 
 
 def _members_statement(segment: Segment, search: str):
+    """The segment's members (their customer ids), matching `search` when given."""
     statement = (
-        select(Customer, SegmentMember.since)
-        .join(SegmentMember, SegmentMember.customer_id == Customer.id)
+        select(Customer.id)
+        .select_from(SegmentMember)
+        .join(Customer, Customer.id == SegmentMember.customer_id)
         .where(SegmentMember.segment_id == segment.id, Customer.shop_id == g.shop.id)
     )
     if search:
@@ -253,6 +261,13 @@ def _members_statement(segment: Segment, search: str):
     return statement
 
 
+def _member_rows(members):
+    """The shown columns (MEMBER_COLUMNS) of these members, with their figures."""
+    return members.with_only_columns(*MEMBER_COLUMNS).join(
+        CustomerStatistics, CustomerStatistics.customer_id == Customer.id
+    )
+
+
 @api.get("/segments/<int:segment_id>/members")
 def members(segment_id: int):
     segment = _segment_or_404(segment_id)
@@ -263,10 +278,11 @@ def members(segment_id: int):
         return error
     statement = _members_statement(segment, args["q"].strip())
     if args["format"] == "csv":
-        return _csv_export(segment, statement)
+        return _csv_export(segment, _member_rows(statement))
     total = session().scalar(select(func.count()).select_from(statement.subquery()))
     page_rows = session().execute(
-        statement.order_by(Customer.id)
+        _member_rows(statement)
+        .order_by(Customer.id)
         .limit(args["per_page"])
         .offset((args["page"] - 1) * args["per_page"])
     )
@@ -276,12 +292,12 @@ def members(segment_id: int):
         "page": args["page"],
         "per_page": args["per_page"],
         "members": [
-            {"id": c.id, "external_id": c.external_id, "email": c.email,
-             "first_name": c.first_name, "last_name": c.last_name, "city": c.city,
-             "orders_count": c.orders_count, "total_spent": str(c.total_spent),
-             "last_order_date": c.last_order_date.isoformat() if c.last_order_date else None,
-             "since": _iso(since)}
-            for c, since in page_rows
+            {"id": r.id, "external_id": r.external_id, "email": r.email,
+             "first_name": r.first_name, "last_name": r.last_name, "city": r.city,
+             "orders_count": r.orders_count, "total_spent": str(r.total_spent),
+             "last_order_date": r.last_order_date.isoformat() if r.last_order_date else None,
+             "since": _iso(r.since)}
+            for r in page_rows
         ],
     }  # fmt: skip
 
@@ -303,16 +319,15 @@ def _csv_export(segment: Segment, statement) -> Response:
             while batch := db.execute(
                 statement.where(Customer.id > last_id).order_by(Customer.id).limit(2000)
             ).all():
-                for customer, since in batch:
+                for r in batch:
                     writer.writerow(
                         [
-                            customer.external_id, customer.email, customer.first_name,
-                            customer.last_name, customer.city, customer.postal_code,
-                            customer.country, customer.orders_count, customer.total_spent,
-                            customer.last_order_date or "", _iso(since),
+                            r.external_id, r.email, r.first_name, r.last_name, r.city,
+                            r.postal_code, r.country, r.orders_count, r.total_spent,
+                            r.last_order_date or "", _iso(r.since),
                         ]
                     )  # fmt: skip
-                    last_id = customer.id
+                    last_id = r.id
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sync.demo.people import ascii_slug
 from sync.identity import sign_identity
 from sync.settings import Settings
-from sync.store import Customer, Product, Shop
+from sync.store import Customer, CustomerStatistics, Product, Shop
 
 DEFAULT_DOMAIN = "demo.cible.local"
 MAX_QUANTITY = 99
@@ -136,7 +136,10 @@ def personas(db: Session, shop: Shop, today: date | None = None) -> list[DemoPer
     found: list[DemoPersona] = []
     registered = (Customer.shop_id == shop.id, Customer.is_guest.is_(False))
     best = db.scalar(
-        select(Customer).where(*registered).order_by(Customer.total_spent.desc(), Customer.id)
+        select(Customer)
+        .join(Customer.statistics)
+        .where(*registered)
+        .order_by(CustomerStatistics.total_spent.desc(), Customer.id)
     )
     if best is not None:
         found.append(DemoPersona("vip", "meilleur client", best))
@@ -154,7 +157,10 @@ def personas(db: Session, shop: Shop, today: date | None = None) -> list[DemoPer
             )
             break
     newcomer = db.scalar(
-        select(Customer).where(*registered, Customer.orders_count == 0).order_by(Customer.id)
+        select(Customer)
+        .join(Customer.statistics)
+        .where(*registered, CustomerStatistics.orders_count == 0)
+        .order_by(Customer.id)
     )
     if newcomer is not None:
         found.append(DemoPersona("newcomer", "inscrit sans commande", newcomer))

@@ -5,7 +5,6 @@ linked, and a guest profile with the same email is merged into it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from operator import itemgetter
 
 from sqlalchemy import BigInteger, String, case, delete, exists, select, text, update
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from connectors import records
 from sync.ingest import normalise as clean
 from sync.ingest.result import IngestResult
-from sync.ingest.statistics import recompute_customer_statistics
+from sync.ingest.statistics import create_statistics, recompute_customer_statistics
 from sync.ingest.writer import (
     analyze_if_grown,
     batch_size_for,
@@ -44,15 +43,6 @@ PROFILE_COLUMNS = (
     "sms_subscription_status", "sms_consent_at", "tags", "loyalty_tier", "loyalty_points",
     "company", "industry", "attributes", "created_at", "created_date", "updated_at",
 )  # fmt: skip
-EMPTY_STATISTICS = {
-    "orders_count": 0,
-    "total_spent": Decimal("0.00"),
-    "average_order_value": None,
-    "first_order_at": None,
-    "last_order_at": None,
-    "first_order_date": None,
-    "last_order_date": None,
-}
 
 
 def customer_row(shop: Shop, record: records.Customer, now) -> dict:
@@ -100,7 +90,6 @@ def customer_row(shop: Shop, record: records.Customer, now) -> dict:
         "created_at": created_at,
         "created_date": clean.local_day(created_at, zone),
         "updated_at": updated_at,
-        **EMPTY_STATISTICS,
         "ingested_at": now,
     }  # fmt: skip
 
@@ -144,7 +133,7 @@ def upsert_customers(
 def _write_customers(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
     keys = [row["external_id"] for row in rows]
     existing = stored_by_external_id(session, customers, shop.id, keys)
-    written = write_new_and_stored(
+    written, _copied = write_new_and_stored(
         session, customers, rows, [row["external_id"] not in existing for row in rows],
         key=("shop_id", "external_id"), version="updated_at",
         compare=PROFILE_COLUMNS, update=PROFILE_COLUMNS + ("ingested_at",),
@@ -159,6 +148,7 @@ def _write_customers(session: Session, shop: Shop, rows: list[dict]) -> IngestRe
         result.customer_ids.add(row.id)
     analyze_if_grown(session, customers, result.inserted, LOOKUP_COLUMNS)
     arrived = [row for row in written if row.external_id not in existing]
+    create_statistics(session, shop.id, [row.id for row in arrived])
     to_recompute = link_waiting(session, shop.id, arrived)
     merged_into, merged_away = merge_guests(session, shop.id, written)
     to_recompute |= merged_into

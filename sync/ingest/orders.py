@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from connectors import records
 from sync.ingest import normalise as clean
-from sync.ingest.customers import EMPTY_STATISTICS, newest_by_key
+from sync.ingest.customers import newest_by_key
 from sync.ingest.result import IngestError, IngestResult
-from sync.ingest.statistics import statistics_recomputed_meanwhile
+from sync.ingest.statistics import create_statistics, statistics_kept_meanwhile
 from sync.ingest.writer import (
     analyze_if_grown,
     batch_size_for,
@@ -136,15 +136,19 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     previous_owner = stored_by_external_id(
         session, orders, shop.id, [row["external_id"] for row in rows], "customer_id"
     )
-    written = write_new_and_stored(
+    written, copied = write_new_and_stored(
         session, orders, rows, [row["external_id"] not in previous_owner for row in rows],
         key=("shop_id", "external_id"), version="updated_at",
         compare=ORDER_COLUMNS, update=ORDER_COLUMNS + ("ingested_at",),
         returning=("id", "external_id", "customer_id"),
     )  # fmt: skip
     result.unchanged_or_stale = len(rows) - len(written)
+    result.inserted = len(copied)
+    # Customers whose statistics are recomputed: those of upserted orders (and an updated
+    # order's previous owner). The orders one COPY inserted are added to their customers'
+    # figures instead (sync.ingest.statistics).
     touched: set[int] = set()
-    for row in written:
+    for row in written[len(copied) :]:
         if row.external_id in previous_owner:
             result.updated += 1
             touched.add(previous_owner[row.external_id])
@@ -165,9 +169,9 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     may_have_lines = {
         external_id for external_id in with_lines if waiting or external_id in previous_owner
     }
-    # Statistics read only the orders, written by now: PostgreSQL recomputes them while
-    # Python builds the lines.
-    with statistics_recomputed_meanwhile(session, shop.id, touched):
+    # Statistics read only the orders, written by now: PostgreSQL brings them up to date
+    # while Python builds the lines.
+    with statistics_kept_meanwhile(session, shop.id, touched, copied):
         line_rows = _line_rows(shop, with_lines, lines_of)
     _replace_lines(session, shop, line_rows, may_have_lines)
     if waiting:
@@ -177,6 +181,8 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
              if row.external_id not in previous_owner and row.external_id not in with_lines],
         )  # fmt: skip
     result.customer_ids |= touched
+    result.customer_ids.update(row["customer_id"] for row in copied)
+    result.customer_ids.discard(None)
     return result
 
 
@@ -248,7 +254,6 @@ def _create_guests(session: Session, shop: Shop, guest_rows: list, now) -> dict[
                 "created_at": row["created_at"],
                 "created_date": row["created_date"],
                 "updated_at": row["created_at"],
-                **EMPTY_STATISTICS,
                 "ingested_at": now,
             }
         profile["first_name"] = profile["first_name"] or clean.text(record.first_name, 255)
@@ -260,6 +265,7 @@ def _create_guests(session: Session, shop: Shop, guest_rows: list, now) -> dict[
         returning=("id", "email"),
     )  # fmt: skip
     created = {row.email: row.id for row in written}
+    create_statistics(session, shop.id, created.values())
     missing = sorted(set(profiles) - set(created))
     if missing:
         created.update(owners_by_email(session, shop.id, set(missing)))

@@ -363,18 +363,22 @@ def _id_sequence(session: Session, target: Table) -> str:
 
 def write_new_and_stored(
     session: Session, target: Table, rows: list[dict], is_new: list[bool], **upsert
-) -> list:
+) -> tuple[list, list[dict]]:
     """`upsert_rows` for rows already stored, `copy_new_rows` for the ones found absent
     (`is_new`, parallel to `rows`); everything through `upsert_rows` when the COPY does not
-    apply or meets a row stored meanwhile. Returns the written rows as `upsert_rows` does."""
+    apply or meets a row stored meanwhile.
+
+    Returns the written rows as `upsert_rows` does, and the rows (dicts) one COPY inserted:
+    none of them existed before this transaction (an empty list when the COPY did not run).
+    """
     new = [row for row, fresh in zip(rows, is_new, strict=True) if fresh]
     copied = copy_new_rows(session, target, new, returning=upsert["returning"])
     if copied is None:
-        return upsert_rows(session, target, rows, **upsert)
+        return upsert_rows(session, target, rows, **upsert), []
     if len(new) == len(rows):
-        return copied
+        return copied, new
     stored = [row for row, fresh in zip(rows, is_new, strict=True) if not fresh]
-    return copied + upsert_rows(session, target, stored, **upsert)
+    return copied + upsert_rows(session, target, stored, **upsert), new
 
 
 def uses_psycopg(session: Session) -> bool:

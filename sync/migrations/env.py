@@ -22,6 +22,15 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite alters a table by copying it into a new one and dropping the old (batch
+        # mode): with foreign keys on, that drop would run the ON DELETE actions of every
+        # table referencing it (a migration of customers would empty customer_statistics
+        # and unlink carts and visitors). The pragma only takes effect outside a
+        # transaction, hence before the migrations' own; the references are checked after.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -30,6 +39,12 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if broken:
+            raise RuntimeError(f"rows referencing missing rows after migrating: {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -1,5 +1,9 @@
 """AST -> one SQLAlchemy Core select of the ids of a shop's matching customers.
 
+The select reads only the tables its conditions need: the customer statistics table alone
+for conditions on the figures (orders, amounts, first and last order: a narrow table, so a
+scan of it is cheap), customers alone for profile conditions, both joined for a mix.
+
 Values from the query only ever reach SQL as bound parameters. Logic is two-valued:
 every condition compiles to an expression that is never NULL (missing values are guarded
 with IS NULL / IS NOT NULL), so `NOT x` is exactly the complement of `x`. "Today" is the
@@ -35,7 +39,9 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import Column
 from sqlalchemy.sql.selectable import Select
 
 from sync.segments import catalog, days
@@ -44,12 +50,20 @@ from sync.store import (
     UNCOUNTED_ORDER_STATUSES,
     Cart,
     Customer,
+    CustomerStatistics,
     Order,
     OrderLine,
     Shop,
     StorefrontEvent,
     Visitor,
 )
+
+CUSTOMERS = Customer.__table__
+STATISTICS = CustomerStatistics.__table__
+# The customers with their figures, for conditions on both. One object, shared with the
+# re-check's lookup of customers (evaluate._through_shared_lookup): an adapter replacing
+# this join by the lookup replaces it whole.
+CUSTOMERS_WITH_STATISTICS = CUSTOMERS.join(STATISTICS, STATISTICS.c.customer_id == CUSTOMERS.c.id)
 
 EARTH_RADIUS_KM = 6371.0
 # A cart idle for this long, with items and no order after it, is abandoned.
@@ -59,11 +73,11 @@ CUSTOMER_IDS = "customer_ids"
 ABANDONED_BEFORE = "abandoned_before"
 
 COLUMNS = {
-    "number_of_orders": Customer.orders_count,
-    "amount_spent": Customer.total_spent,
-    "average_order_value": Customer.average_order_value,
-    "first_order_date": Customer.first_order_date,
-    "last_order_date": Customer.last_order_date,
+    "number_of_orders": CustomerStatistics.orders_count,
+    "amount_spent": CustomerStatistics.total_spent,
+    "average_order_value": CustomerStatistics.average_order_value,
+    "first_order_date": CustomerStatistics.first_order_date,
+    "last_order_date": CustomerStatistics.last_order_date,
     "customer_added_date": Customer.created_date,
     "gender": Customer.gender,
     "birth_date": Customer.birth_date,
@@ -82,7 +96,7 @@ COLUMNS = {
 ANNIVERSARY_COLUMNS = {
     "birth_date": Customer.birth_date,
     "customer_added_date": Customer.created_date,
-    "first_order_date": Customer.first_order_date,
+    "first_order_date": CustomerStatistics.first_order_date,
 }
 
 # RFM scores (docs/segments.md): recency by days since the last order, frequency by
@@ -115,17 +129,63 @@ def compile_segment(
     dialect: str,
     customer_ids=None,
 ) -> Select:
-    """`SELECT customers.id` of the shop's customers matching `node` at `now`.
+    """`SELECT <customer id>` of the shop's customers matching `node` at `now`.
 
     `dialect` is "sqlite" or "postgresql" (session.bind.dialect.name); the few
     dialect-specific pieces (tag containment, month-day, e-mail domain) are chosen here.
     `customer_ids` restricts the check to those customers (incremental evaluation).
+
+    The select's single column, named `id`, is `customers.id`, or
+    `customer_statistics.customer_id` when the conditions read the figures and nothing of
+    the customer's profile: such a segment reads the narrow statistics table alone
+    (`matched_id` gives the column, for a caller that selects other columns with the same
+    conditions). Conditions on both tables read them joined (CUSTOMERS_WITH_STATISTICS).
     """
     context = context_for(shop, now, dialect, customer_ids)
-    statement = select(Customer.id).where(Customer.shop_id == shop.id, Compiler(context).node(node))
+    condition = Compiler(context).node(node)
+    figures, profile = tables_read(condition)
+    if figures and not profile:
+        # Conditions that read only the customer's id (orders, lines, events, carts of the
+        # customer) correlate with the statistics row's customer_id instead.
+        condition = visitors.replacement_traverse(condition, {}, _customer_id_as_statistics)
+        subject = CustomerStatistics.customer_id
+        statement = select(subject.label("id")).where(
+            CustomerStatistics.shop_id == shop.id, condition
+        )
+    else:
+        subject = Customer.id
+        statement = select(subject).where(Customer.shop_id == shop.id, condition)
+        if figures:
+            statement = statement.select_from(CUSTOMERS_WITH_STATISTICS)
     if customer_ids is not None:
-        statement = statement.where(id_in(Customer.id, customer_ids, dialect))
+        statement = statement.where(id_in(subject, customer_ids, dialect))
     return statement
+
+
+def matched_id(statement: Select) -> ColumnElement:
+    """The customer id column of a select made by compile_segment (customers.id or
+    customer_statistics.customer_id), to select or filter on with the same conditions."""
+    return statement.selected_columns[0]
+
+
+def tables_read(condition: ColumnElement) -> tuple[bool, bool]:
+    """Whether `condition` reads (the figures, the customer's profile): columns of
+    customer_statistics, and columns of customers other than its id (subqueries
+    included: their correlation with the customer counts)."""
+    figures = profile = False
+    for element in visitors.iterate(condition):
+        if isinstance(element, Column):
+            if element.table is STATISTICS:
+                figures = True
+            elif element.table is CUSTOMERS and element.key != "id":
+                profile = True
+    return figures, profile
+
+
+def _customer_id_as_statistics(element):
+    if isinstance(element, Column) and element.table is CUSTOMERS and element.key == "id":
+        return CustomerStatistics.customer_id.expression
+    return None
 
 
 def id_in(column, ids, dialect: str) -> ColumnElement[bool]:
@@ -342,7 +402,9 @@ class Compiler:
         if channel is not None:
             where.append(Order.channel == channel)
         if not condition.args:
-            return compare(Customer.orders_count, condition.operator, self.values(condition))
+            return compare(
+                CustomerStatistics.orders_count, condition.operator, self.values(condition)
+            )
         return self.count(condition, Order.customer_id, where)
 
     def attr_page_views(self, condition: Condition):
@@ -474,16 +536,22 @@ class Compiler:
         today = self.context.today
         recency = case(
             *(
-                (Customer.last_order_date >= today - timedelta(days=limit), 5 - index)
+                (CustomerStatistics.last_order_date >= today - timedelta(days=limit), 5 - index)
                 for index, limit in enumerate(RFM_RECENCY_DAYS)
             ),
             else_=1,
         )
-        frequency = score(Customer.orders_count, RFM_FREQUENCY_ORDERS)
-        monetary = score(Customer.total_spent, RFM_MONETARY_SPENT)
+        frequency = score(CustomerStatistics.orders_count, RFM_FREQUENCY_ORDERS)
+        monetary = score(CustomerStatistics.total_spent, RFM_MONETARY_SPENT)
         both = frequency + monetary
         return case(
-            (or_(Customer.orders_count <= 0, Customer.last_order_date.is_(None)), "prospects"),
+            (
+                or_(
+                    CustomerStatistics.orders_count <= 0,
+                    CustomerStatistics.last_order_date.is_(None),
+                ),
+                "prospects",
+            ),
             (and_(recency == 5, both >= 8), "champions"),
             (and_(recency >= 4, both >= 6, both < 8), "active"),
             (and_(recency == 5, frequency == 1), "new"),

@@ -42,8 +42,12 @@ from sync.segments.compile import (
     ABANDON_AFTER,
     ABANDONED_BEFORE,
     CUSTOMER_IDS,
+    CUSTOMERS,
+    CUSTOMERS_WITH_STATISTICS,
+    STATISTICS,
     compile_segment,
     id_in,
+    matched_id,
 )
 from sync.segments.days import local_today, utc_naive
 from sync.segments.language import from_json, to_json
@@ -319,7 +323,7 @@ def _apply_portable(session: Session, segment_id: int, matches, at) -> tuple[int
         )
     ).rowcount
     session.execute(delete(SegmentMember).where(leaving))
-    newcomers = matches.where(Customer.id.not_in(members))
+    newcomers = matches.where(matched_id(matches).not_in(members))
     entered = session.execute(
         insert(SegmentEvent).from_select(
             ["segment_id", "customer_id", "kind", "at"],
@@ -563,12 +567,8 @@ def _recheck_statement(shop: Shop, segments, at: datetime, dialect: str, ids):
     if statement is None:
         if len(_RECHECK_STATEMENTS) >= 256:
             _RECHECK_STATEMENTS.clear()
-        # Each segment's own select with its columns replaced, rather than `id IN (...)`
-        # around it: one join level less for the planner, per segment and run.
         selects = [
-            compile_segment(from_json(s.ast), shop, at, dialect, ids).with_only_columns(
-                literal(s.id, BigInteger).label("segment_id"), Customer.id.label("customer_id")
-            )
+            _wanted_pairs(s.id, compile_segment(from_json(s.ast), shop, at, dialect, ids))
             for s in segments
         ]
         if shared:
@@ -580,26 +580,57 @@ def _recheck_statement(shop: Shop, segments, at: datetime, dialect: str, ids):
     return statement
 
 
+def _wanted_pairs(segment_id: int, matches):
+    """(segment id, customer id) of the matching customers: the segment's own select with
+    its columns replaced, rather than `id IN (...)` around it (one join level less for
+    the planner, per segment and run)."""
+    return matches.with_only_columns(
+        literal(segment_id, BigInteger).label("segment_id"),
+        matched_id(matches).label("customer_id"),
+    )
+
+
 def _through_shared_lookup(shop: Shop, selects, ids, dialect: str):
     """The re-checked customers' rows are read once (one index lookup each) into a CTE
     that every segment's conditions then read, instead of once per segment. For a handful
     of customers the per-segment lookups are cheaper than the CTE. The CTE holds only the
     columns the conditions read: customer rows are wide (tags, attributes), and the CTE
-    is materialised in memory."""
-    table = Customer.__table__
+    is materialised in memory.
+
+    The CTE carries the figures the conditions read too (customers joined with their
+    statistics row), so it stands for both tables: for customers, for customer_statistics
+    (its customer_id and shop_id being the customer's id and shop_id) and for the two
+    joined (CUSTOMERS_WITH_STATISTICS, the very join object of the selects, replaced whole).
+    """
     read = {
-        element.key
+        (element.table.name, element.key)
         for each in selects
         for element in visitors.iterate(each)
-        if isinstance(element, Column) and element.table is table
+        if isinstance(element, Column) and element.table in (CUSTOMERS, STATISTICS)
     }
-    columns = [column for column in table.columns if column.key in read or column.key == "id"]
-    touched = (
-        select(*columns)
-        .where(Customer.shop_id == shop.id, id_in(Customer.id, ids, dialect))
-        .cte("touched")
+    columns = [
+        column
+        for column in CUSTOMERS.columns
+        if (CUSTOMERS.name, column.key) in read or column.key in ("id", "shop_id")
+    ]
+    figures = [
+        column
+        for column in STATISTICS.columns
+        if (STATISTICS.name, column.key) in read and column.key not in ("customer_id", "shop_id")
+    ]
+    touched = select(*columns, *figures).where(
+        Customer.shop_id == shop.id, id_in(Customer.id, ids, dialect)
     )
-    adapter = ClauseAdapter(touched)
+    if figures:
+        touched = touched.select_from(CUSTOMERS_WITH_STATISTICS)
+    touched = touched.cte("touched")
+    adapter = ClauseAdapter(
+        touched,
+        equivalents={
+            STATISTICS.c.customer_id: {CUSTOMERS.c.id},
+            STATISTICS.c.shop_id: {CUSTOMERS.c.shop_id},
+        },
+    )
     return [adapter.traverse(each) for each in selects]
 
 

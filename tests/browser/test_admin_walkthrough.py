@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sync.identity import sign_identity
 from sync.runs import finish_run, queue_run, record_progress, start_run
 from sync.segments.models import Segment, SegmentMember
-from sync.store import Customer, session_factory
+from sync.store import Customer, CustomerStatistics, session_factory
 
 LANGUAGES = {
     "en": {
@@ -161,8 +161,8 @@ def test_a_merchant_builds_launches_and_reads_a_campaign(store, new_page, settin
     page.wait_for_selector("#query-error", state="hidden")
     page.wait_for_selector("#preview-count[data-count]")
     expected = store.db.scalar(
-        select(func.count(Customer.id)).where(
-            Customer.shop_id == store.shop.id, Customer.orders_count >= 1
+        select(func.count(CustomerStatistics.customer_id)).where(
+            CustomerStatistics.shop_id == store.shop.id, CustomerStatistics.orders_count >= 1
         )
     )
     assert page.get_attribute("#preview-count", "data-count") == str(expected)

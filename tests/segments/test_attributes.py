@@ -221,3 +221,6 @@ def test_a_shop_never_sees_another_shops_customers(db, shop, people):
     assert matching(db, shop, "customer_tags CONTAINS 'vip'") == {"ana"}
     assert matching(db, other, "customer_tags CONTAINS 'vip'") == {"zoe"}
     assert matching(db, other, "gender != 'male'") == {"zoe"}
+    # On the figures alone, the statistics table is read alone, by its own shop_id.
+    assert matching(db, other, "number_of_orders = 0") == {"zoe"}
+    assert matching(db, shop, "number_of_orders = 0") == {"chloe"}

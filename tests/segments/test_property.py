@@ -18,7 +18,14 @@ from sync.segments import catalog, days
 from sync.segments.compile import compile_segment
 from sync.segments.language import And, Argument, Condition, Not, Or, Value, to_text
 from sync.segments.validate import check
-from sync.store import Customer, Order, OrderLine, StorefrontEvent, Visitor
+from sync.store import (
+    Customer,
+    CustomerStatistics,
+    Order,
+    OrderLine,
+    StorefrontEvent,
+    Visitor,
+)
 from tests.segments import shopdata
 from tests.segments.reference import Order as RefOrder
 from tests.segments.reference import Person, holds
@@ -193,6 +200,9 @@ def store(db, shop, persons: list[Person]) -> None:
     db.execute(delete(Visitor).where(Visitor.shop_id == shop.id))
     db.execute(delete(OrderLine).where(OrderLine.shop_id == shop.id))
     db.execute(delete(Order).where(Order.shop_id == shop.id))
+    # Their statistics would go by cascade, unseen by the session, which would then take
+    # a new customer's (reusing an id on SQLite) for the old one's.
+    db.execute(delete(CustomerStatistics).where(CustomerStatistics.shop_id == shop.id))
     db.execute(delete(Customer).where(Customer.shop_id == shop.id))
     noon = time(12, 0)
     for index, person in enumerate(persons):

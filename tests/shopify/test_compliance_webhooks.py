@@ -14,6 +14,7 @@ from sync.shops import create_shop
 from sync.store import (
     Cart,
     Customer,
+    CustomerStatistics,
     Order,
     OrderLine,
     Shop,
@@ -59,7 +60,8 @@ def _customer_with_orders(db, shop) -> Customer:
     db.expire_all()
     return db.scalar(
         select(Customer)
-        .where(Customer.shop_id == shop.id, Customer.orders_count > 0)
+        .join(Customer.statistics)
+        .where(Customer.shop_id == shop.id, CustomerStatistics.orders_count > 0)
         .order_by(Customer.external_id)
     )
 

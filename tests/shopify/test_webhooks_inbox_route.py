@@ -13,7 +13,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from sync.store import Cart, Customer, Order, OrderLine, Product, WebhookDelivery
+from sync.store import (
+    Cart,
+    Customer,
+    CustomerStatistics,
+    Order,
+    OrderLine,
+    Product,
+    WebhookDelivery,
+)
 from tests.emulators.shopify.senders import WebhookSender
 from tests.shopify.appside import SHOP, app, app_url, installed, sender  # noqa: F401
 
@@ -160,7 +168,10 @@ def test_a_deleted_customers_orders_are_unlinked_and_return_with_the_customer(
         assert sender.send("orders/create", _rest(shopify_emulator, "orders", number)).ok
     db.expire_all()
     owner = db.scalar(
-        select(Customer).where(Customer.orders_count > 0).order_by(Customer.orders_count.desc())
+        select(Customer)
+        .join(Customer.statistics)
+        .where(CustomerStatistics.orders_count > 0)
+        .order_by(CustomerStatistics.orders_count.desc())
     )
     gone_id, external, count = owner.id, owner.external_id, owner.orders_count
     payload = _rest(shopify_emulator, "customers", int(external))

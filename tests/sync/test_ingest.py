@@ -22,7 +22,15 @@ from sync.ingest import (
     writer,
 )
 from sync.shops import create_shop
-from sync.store import Cart, Customer, Order, OrderLine, Product
+from sync.store import (
+    STATISTICS_COLUMNS,
+    Cart,
+    Customer,
+    CustomerStatistics,
+    Order,
+    OrderLine,
+    Product,
+)
 from tests.conftest import POSTGRES_URL
 
 T0 = datetime(2024, 5, 1, 10, 0)
@@ -50,9 +58,12 @@ def ingest(db, shop, write_path):
 
 
 def customer(db, shop, external_id):
-    table = Customer.__table__
+    """The customer's row with its statistics (customer_statistics) beside its columns."""
+    table, figures = Customer.__table__, CustomerStatistics.__table__
     return db.execute(
-        select(table).where(table.c.shop_id == shop.id, table.c.external_id == external_id)
+        select(table, *(figures.c[name] for name in STATISTICS_COLUMNS))
+        .join_from(table, figures, figures.c.customer_id == table.c.id)
+        .where(table.c.shop_id == shop.id, table.c.external_id == external_id)
     ).one_or_none()
 
 
@@ -383,8 +394,7 @@ def test_recompute_whole_shop_leaves_other_shops_alone(ingest):
     upsert_customers(db, other, [r.Customer("c1", created_at=T0)])
     upsert_orders(db, shop, [an_order("o1", total="12")])
     upsert_orders(db, other, [an_order("o1", total="99")])
-    table = Customer.__table__
-    db.execute(table.update().values(orders_count=0, total_spent=0))
+    db.execute(CustomerStatistics.__table__.update().values(orders_count=0, total_spent=0))
     assert recompute_customer_statistics(db, shop.id) == 1
     assert customer(db, shop, "c1").total_spent == Decimal("12.00")
     assert customer(db, other, "c1").total_spent == Decimal("0.00")

@@ -23,7 +23,7 @@ from sync.ingest import (
 )
 from sync.ingest.customers import PROFILE_COLUMNS, customer_row
 from sync.ingest.normalise import ShopFacts
-from sync.store import Customer, Order, OrderLine
+from sync.store import STATISTICS_COLUMNS, Customer, CustomerStatistics, Order, OrderLine
 
 T0 = datetime(2024, 5, 1, 10, 0)
 
@@ -41,7 +41,7 @@ def test_a_row_stored_meanwhile_sends_the_batch_through_the_upsert(db, shop, bac
     ]
     # As if c1 had looked absent to this writer: the COPY meets the unique key.
     assert writer.copy_new_rows(db, Customer.__table__, [dict(row) for row in rows]) is None
-    written = writer.write_new_and_stored(
+    written, copied = writer.write_new_and_stored(
         db, Customer.__table__, rows, [True, True],
         key=("shop_id", "external_id"), version="updated_at",
         compare=PROFILE_COLUMNS, update=PROFILE_COLUMNS + ("ingested_at",),
@@ -49,6 +49,7 @@ def test_a_row_stored_meanwhile_sends_the_batch_through_the_upsert(db, shop, bac
     )  # fmt: skip
     # The session is still usable; the stale c1 changed nothing, c2 was inserted.
     assert [row.external_id for row in written] == ["c2"]
+    assert copied == []  # nothing went in by COPY: no figures may be added for it
     names = dict(db.execute(select(Customer.external_id, Customer.first_name)).all())
     assert names == {"c1": "Newer", "c2": "Older"}
 
@@ -128,28 +129,83 @@ def test_both_statistics_statements_state_the_same_figures(db, shop, backend, mo
                                      "paid", "cancelled"])],
     )  # fmt: skip
     ids = list(db.scalars(select(Customer.id).where(Customer.shop_id == shop.id)))
-    figures = (Customer.external_id, Customer.orders_count, Customer.total_spent,
-               Customer.average_order_value, Customer.first_order_at, Customer.last_order_at,
-               Customer.first_order_date, Customer.last_order_date)  # fmt: skip
     stated = {}
     for threshold in (1, 10**9):
         # Wrong figures everywhere, so that each statement has to write every row.
         db.execute(
-            Customer.__table__.update()
-            .where(Customer.shop_id == shop.id)
+            CustomerStatistics.__table__.update()
+            .where(CustomerStatistics.shop_id == shop.id)
             .values(orders_count=9, total_spent=Decimal("1.00"), average_order_value=None,
                     first_order_at=T0, last_order_at=None, first_order_date=None,
                     last_order_date=T0.date())
         )  # fmt: skip
         monkeypatch.setattr(statistics, "SET_BASED_MIN_IDS", threshold)
         assert recompute_customer_statistics(db, shop.id, ids) == 5
-        db.expire_all()
-        stated[threshold] = set(db.execute(select(*figures).order_by(Customer.id)).all())
+        stated[threshold] = set(figures_by_customer(db, shop).items())
     assert stated[1] == stated[10**9]
-    by_customer = {row[0]: row[1:4] for row in stated[1]}
+    by_customer = {external_id: row[:3] for external_id, row in stated[1]}
     assert by_customer["c0"] == (2, Decimal("3.70"), Decimal("1.85"))  # o0, o3 (o6 cancelled)
     assert by_customer["c2"] == (1, Decimal("5.35"), Decimal("5.35"))  # o5 (o2 cancelled)
     assert by_customer["c3"] == (0, Decimal("0.00"), None)
+
+
+def figures_by_customer(db, shop) -> dict[str, tuple]:
+    """{external_id: the seven figures} of the shop's customers, read from the table."""
+    figures = CustomerStatistics.__table__
+    rows = db.execute(
+        select(Customer.external_id, *(figures.c[name] for name in STATISTICS_COLUMNS))
+        .join_from(Customer.__table__, figures, figures.c.customer_id == Customer.id)
+        .where(Customer.shop_id == shop.id)
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_figures_added_for_copied_orders_are_the_recomputed_ones(db, shop, backend, monkeypatch):
+    """New orders that one COPY inserted are added to their customers' figures without
+    reading the orders; over batches with cancelled and refunded orders, orders older and
+    newer than the stored ones, guests, updated orders and an average that rounds, the
+    figures are those a recompute from the orders states, to the cent."""
+    if backend != "postgresql":
+        pytest.skip("the COPY path, and with it the addition, is PostgreSQL's")
+    monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
+    added = []
+    original = statistics.added_figures
+
+    def spy(shop_id, inserted_orders, recomputed):
+        statement = original(shop_id, inserted_orders, recomputed)
+        added.append(statement is not None)
+        return statement
+
+    monkeypatch.setattr(statistics, "added_figures", spy)
+    upsert_customers(db, shop, [r.Customer(f"c{n}", created_at=T0) for n in range(4)])
+    statuses = ["paid", "pending", "cancelled", "paid", "refunded", "paid", "paid"]
+    for batch in range(3):
+        upsert_orders(
+            db, shop,
+            [r.Order(f"o{batch}-{n}", customer_external_id=f"c{n % 3}",
+                     created_at=T0 + timedelta(days=(n * 7 + batch * 5) % 11, hours=batch),
+                     total=Decimal(n + batch) + Decimal("0.35") if n != 4 else Decimal("3.34"),
+                     status=statuses[(n + batch) % len(statuses)])
+             for n in range(7)]
+            + [r.Order(f"g{batch}", email="guest@example.fr", created_at=T0 + timedelta(days=batch),
+                       total=Decimal("10.00") / 3 * (batch + 1))],
+        )  # fmt: skip
+        db.commit()
+    # One order updated (cancelled) and one new in the same batch: this customer is
+    # recomputed, the other's new order added.
+    upsert_orders(
+        db, shop,
+        [r.Order("o0-0", customer_external_id="c0", created_at=T0, total=Decimal("0.35"),
+                 status="cancelled", updated_at=T0 + timedelta(days=30)),
+         r.Order("o3-1", customer_external_id="c1", created_at=T0 - timedelta(days=3),
+                 total=Decimal("7.77"))],
+    )  # fmt: skip
+    db.commit()
+    assert added and all(added)
+    kept = figures_by_customer(db, shop)
+    assert kept["c0"][0] > 0 and kept["guest:guest@example.fr"][0] == 3
+    assert recompute_customer_statistics(db, shop.id) == 0
+    assert figures_by_customer(db, shop) == kept
 
 
 def test_a_line_refused_while_the_statistics_run_leaves_the_session_usable(db, shop):

@@ -1,10 +1,10 @@
-"""The migrations make exactly the schema the models describe, and 0007 undoes cleanly."""
+"""The migrations make exactly the schema the models describe; 0007 and 0009 undo cleanly."""
 
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import sync.campaigns.models  # noqa: F401  (registers the campaign tables)
 import sync.segments.models  # noqa: F401  (registers the segment tables)
@@ -43,3 +43,59 @@ def test_orders_lose_their_foreign_keys_and_get_them_back_on_downgrade(tmp_path)
     assert _order_foreign_keys(url) == {"shops", "customers"}
     upgrade(url)
     assert _order_foreign_keys(url) == set()
+
+
+def test_statistics_move_to_their_own_table_and_back(tmp_path):
+    """Migration 0009 gives every customer a customer_statistics row with its figures, and
+    its downgrade puts them back on customers."""
+    url = f"sqlite:///{tmp_path / 'statistics.sqlite3'}"
+    upgrade(url, "0008")
+    engine = engine_for(url)
+    figures = "orders_count, total_spent, average_order_value, last_order_date"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO shops (id, public_id, platform, domain, timezone, currency, "
+                "language, sync_cursors, settings, installed_at, created_at, updated_at) "
+                "VALUES (1, 'p', 'csv', 'a.example.fr', 'UTC', 'EUR', 'en', '{}', '{}', "
+                "'2026-01-01', '2026-01-01', '2026-01-01')"
+            )
+        )
+        for number, (count, spent) in enumerate([(3, "120.50"), (0, "0")], start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO customers (id, shop_id, external_id, is_guest, tags, "
+                    "attributes, email_subscription_status, sms_subscription_status, "
+                    f"ingested_at, {figures}) VALUES (:id, 1, :id, 0, '[]', '{{}}', "
+                    "'NOT_SUBSCRIBED', 'NOT_SUBSCRIBED', '2026-01-01', :n, :spent, :average, "
+                    ":last)"
+                ),
+                {"id": number, "n": count, "spent": spent,
+                 "average": "40.17" if count else None, "last": "2026-03-12" if count else None},
+            )  # fmt: skip
+    engine.dispose()
+    upgrade(url)
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        moved = connection.execute(
+            text(f"SELECT customer_id, shop_id, {figures} FROM customer_statistics ORDER BY 1")
+        ).all()
+        assert "orders_count" not in {
+            c["name"] for c in inspect(connection).get_columns("customers")
+        }
+    engine.dispose()
+    # SQLite's own values, as a plain SQL read gives them.
+    assert [tuple(row) for row in moved] == [
+        (1, 1, 3, 120.5, 40.17, "2026-03-12"),
+        (2, 1, 0, 0, None, None),
+    ]
+    downgrade(url, "0008")
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        back = connection.execute(text(f"SELECT id, {figures} FROM customers ORDER BY 1")).all()
+        assert "customer_statistics" not in inspect(connection).get_table_names()
+    engine.dispose()
+    assert [tuple(row) for row in back] == [
+        (1, 3, 120.5, 40.17, "2026-03-12"),
+        (2, 0, 0, None, None),
+    ]
