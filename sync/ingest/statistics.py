@@ -61,7 +61,7 @@ def create_statistics(session: Session, shop_id: int, customer_ids: Iterable[int
     if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_CREATE, {"ids": ids, "shop_id": shop_id})
+        session.execute(_CREATE, {"ids": ",".join(map(str, ids)), "shop_id": shop_id})
         return
     for part in chunks(ids, STATISTICS_CHUNK // 2):
         session.execute(
@@ -73,7 +73,8 @@ def create_statistics(session: Session, shop_id: int, customer_ids: Iterable[int
 
 _CREATE = text(
     "INSERT INTO customer_statistics (customer_id, shop_id) "
-    "SELECT unnest(CAST(:ids AS bigint[])), :shop_id ON CONFLICT DO NOTHING"
+    "SELECT unnest(CAST(string_to_array(:ids, ',') AS bigint[])), :shop_id "
+    "ON CONFLICT DO NOTHING"
 )
 
 

@@ -34,9 +34,11 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
     column,
     func,
     literal,
@@ -59,6 +61,21 @@ COPY_MIN_ROWS = 200
 IN_CHUNK = 5000
 # Rows a table must gain before analyze_if_grown considers it worth an ANALYZE.
 ANALYZE_MIN_GROWTH = 5000
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def json_text(value) -> str:
+    """A JSON column's value as COPY sends it: json.dumps(value, separators=(",", ":")),
+    with the encoder built once and the empty list and mapping (most customers' tags and
+    attributes) written as they are."""
+    if not value:
+        if value == []:
+            return "[]"
+        if value == {}:
+            return "{}"
+    return _ENCODE(value)
 
 
 def batch_size_for(session: Session, batch_size: int | None, portable: int) -> int:
@@ -102,8 +119,26 @@ def id_filter(session: Session, id_column, ids: Sequence[int]):
 
 
 def any_of(column_, values: Sequence):
-    """`column_ = ANY(:values)`: one array parameter (PostgreSQL only), whatever the count."""
-    return column_ == any_(bindparam(None, list(values), type_=ARRAY(column_.type)))
+    """`column_ = ANY(:values)`: one parameter (PostgreSQL only), whatever the count.
+
+    Keys and ids, the lookups of every batch, travel as one text parameter that PostgreSQL
+    unpacks: a JSON array of strings (json.dumps escapes in C), or comma-separated integers.
+    psycopg would adapt a list element by element in Python, checking each string for
+    characters to quote: 12 ms of client CPU for 10,000 keys, against 4 ms this way.
+    """
+    values = list(values)
+    if values and all(type(value) is str for value in values):
+        keys = func.jsonb_array_elements_text(
+            cast(bindparam(None, json.dumps(values), type_=Text), postgresql.JSONB)
+        ).table_valued("value")
+        # The CAST makes the subquery an array expression: `ANY (SELECT ...)` alone would
+        # compare with each row the subquery returns, here one array.
+        gathered = select(func.array_agg(keys.c.value)).scalar_subquery()
+        return column_ == any_(cast(gathered, ARRAY(Text)))
+    if values and all(type(value) is int for value in values):
+        numbers = func.string_to_array(bindparam(None, ",".join(map(str, values)), type_=Text), ",")
+        return column_ == any_(cast(numbers, ARRAY(BigInteger)))
+    return column_ == any_(bindparam(None, values, type_=ARRAY(column_.type)))
 
 
 def in_filters(session: Session, column_, values: Sequence) -> Iterator:
@@ -274,7 +309,7 @@ def _copy_upsert(session, target, rows, columns, key, version, compare, update, 
         for row in rows:
             values = list(row.values())
             for position in json_positions:
-                values[position] = json.dumps(values[position], separators=(",", ":"))
+                values[position] = json_text(values[position])
             copy.write_row(values)
     cursor.close()
     stage = table(stage_name, *(column(name) for name in columns))
@@ -333,7 +368,7 @@ def copy_new_rows(
                     for row in rows:
                         values = list(row.values())
                         for position in json_positions:
-                            values[position] = json.dumps(values[position], separators=(",", ":"))
+                            values[position] = json_text(values[position])
                         write(values)
                 else:
                     for row in rows:
