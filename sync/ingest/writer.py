@@ -11,8 +11,9 @@ rows are COPYed into a session-local staging table and upserted from it with one
 parameters. Smaller batches (webhooks) and SQLite use a multi-row `INSERT ... VALUES`
 (SQLAlchemy's insertmanyvalues).
 
-Per-batch costs are kept flat so that big batches pay off: lookups by key take one array
-parameter on PostgreSQL (`= ANY(:keys)`) instead of thousands of IN parameters, callers that
+Per-batch costs are kept flat so that big batches pay off: lookups by key take one text
+parameter on PostgreSQL that it unpacks into an array (`any_of`), instead of thousands of IN
+parameters or a list psycopg adapts element by element, callers that
 need nothing back skip RETURNING, the default batch is POSTGRESQL_BATCH_SIZE on the COPY
 path, and `analyze_if_grown` refreshes the planner's statistics when a load has doubled a
 table within a run. `executed_meanwhile` lets PostgreSQL run statements while Python works
@@ -142,8 +143,8 @@ def any_of(column_, values: Sequence):
 
 
 def in_filters(session: Session, column_, values: Sequence) -> Iterator:
-    """`column_ IN values` as few conditions as the backend allows: one array parameter on
-    PostgreSQL, chunks SQLite accepts elsewhere (one statement per condition)."""
+    """`column_ IN values` as few conditions as the backend allows: one parameter on
+    PostgreSQL (`any_of`), chunks SQLite accepts elsewhere (one statement per condition)."""
     values = list(values)
     if not values:
         return
@@ -168,8 +169,8 @@ def stored_by_external_id(session: Session, table, shop_id: int, external_ids, *
 
 def select_in(session: Session, statement, column_, values: Sequence) -> list:
     """Rows of `statement` filtered by `column_ IN values`: on PostgreSQL one statement with
-    one array parameter (rendering thousands of IN parameters cost more than the lookup), on
-    SQLite in chunks it accepts."""
+    one parameter (`any_of`; rendering thousands of IN parameters cost more than the
+    lookup), on SQLite in chunks it accepts."""
     rows: list = []
     for condition in in_filters(session, column_, values):
         rows.extend(session.execute(statement.where(condition)).all())

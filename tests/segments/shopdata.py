@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from sync.segments.models import SegmentMember
 from sync.store import (
     UNCOUNTED_ORDER_STATUSES,
     Cart,
@@ -22,6 +23,17 @@ from sync.store import (
     StorefrontEvent,
     Visitor,
 )
+
+
+def members(db, segment) -> set[str]:
+    """The external ids of the segment's stored members."""
+    return set(
+        db.scalars(
+            select(Customer.external_id)
+            .join(SegmentMember, SegmentMember.customer_id == Customer.id)
+            .where(SegmentMember.segment_id == segment.id)
+        )
+    )
 
 
 def local_day(shop, moment: datetime) -> date:

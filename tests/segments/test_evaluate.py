@@ -25,16 +25,7 @@ from sync.segments.templates import TEMPLATES, add_template
 from sync.store import Customer
 from tests.segments import shopdata
 from tests.segments.conftest import NOW
-
-
-def members(db, segment) -> set[str]:
-    return set(
-        db.scalars(
-            select(Customer.external_id)
-            .join(SegmentMember, SegmentMember.customer_id == Customer.id)
-            .where(SegmentMember.segment_id == segment.id)
-        )
-    )
+from tests.segments.shopdata import members
 
 
 def events(db, segment) -> list[tuple[str, str, datetime]]:

@@ -7,18 +7,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.schema import Column, Table
 
 from sync.segments import evaluate
 from sync.segments.compile import compile_segment
 from sync.segments.evaluate import create_segment, evaluate_customers, evaluate_segment
-from sync.segments.models import SegmentMember
 from sync.segments.validate import parse_and_check
-from sync.store import Customer, Shop
+from sync.store import Shop
 from tests.segments import shopdata
 from tests.segments.conftest import NOW
+from tests.segments.shopdata import members
 
 FIGURES_ALONE = [
     "number_of_orders > 0 AND last_order_date < -6m",
@@ -84,16 +83,6 @@ def test_a_segment_on_both_reads_customers_joined_with_their_statistics(query):
     statement = compiled(query, "postgresql", [1])
     (joined,) = statement.get_final_froms()
     assert {joined.left.name, joined.right.name} == {"customers", "customer_statistics"}
-
-
-def members(db, segment) -> set[str]:
-    return set(
-        db.scalars(
-            select(Customer.external_id)
-            .join(SegmentMember, SegmentMember.customer_id == Customer.id)
-            .where(SegmentMember.segment_id == segment.id)
-        )
-    )
 
 
 @pytest.mark.parametrize("shared_lookup", [False, True])
