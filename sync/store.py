@@ -132,7 +132,8 @@ class _Statistic:
 
 
 class Customer(Base):
-    """A shopper's profile, with the statistics segments read kept current at ingest."""
+    """A shopper's profile. Its statistics (orders, amount spent...) are a row of their own,
+    CustomerStatistics, kept current at ingest."""
 
     __tablename__ = "customers"
     # The loyalty index carries the id (migration 0008, PostgreSQL): a segment's
@@ -218,8 +219,8 @@ class CustomerStatistics(Base):
     for every customer a batch of orders touches: on the customer row each rewrite
     inserted an entry into all 15 of its indexes. Here the row is about 90 bytes with no
     index but its key, so a rewrite is a HOT update (on PostgreSQL the table keeps 20% of
-    each page free for them), and a segment on the figures scans a table a quarter the
-    size of customers. Every customer has exactly one row: the ORM creates it with the
+    each page free for them), and a segment on the figures scans a table about a third
+    the size of customers. Every customer has exactly one row: the ORM creates it with the
     customer, ingest inserts it beside each new customer, and deleting a customer deletes
     it (ON DELETE CASCADE). `shop_id` repeats the customer's, so that segments on the
     figures alone read this table alone.

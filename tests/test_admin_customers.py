@@ -514,3 +514,28 @@ def test_money_and_dates_follow_the_shop_language_and_zone():
         format_datetime(datetime(2026, 1, 1, 12, 0), "America/New_York", "en")
         == "Jan 1, 2026, 07:00"
     )
+
+
+def test_sorting_on_a_figure_keeps_to_the_shop_and_the_search(live_server, browser, db, shop):
+    """A sort on a figure without a search picks the page from the statistics table alone,
+    and with a search from customers joined to it: either way only this shop's customers
+    matching the search, in order of the figure."""
+    other = create_shop(db, platform="csv", domain="autre.example.fr")
+    add_customer(db, other, 1, first_name="Autre", last_name="Boutique",
+                 total_spent=Decimal("5000"))  # fmt: skip
+    add_customer(db, shop, 1, first_name="Anne", last_name="Lyon", city="Lyon",
+                 total_spent=Decimal("30"))  # fmt: skip
+    add_customer(db, shop, 2, first_name="Anne", last_name="Nantes", total_spent=Decimal("300"))
+    add_customer(db, shop, 3, first_name="Bob", last_name="Nantes", total_spent=Decimal("900"))
+    db.commit()
+    open_shop(browser, live_server, shop)
+
+    def listed(**params):
+        response = browser.get(f"{live_server}/admin/customers", params=params, timeout=TIMEOUT)
+        assert response.status_code == 200
+        return rows(response.text)
+
+    assert listed(sort="total_spent") == ["Bob Nantes", "Anne Nantes", "Anne Lyon"]
+    assert listed(sort="total_spent", q="anne") == ["Anne Nantes", "Anne Lyon"]
+    assert listed(sort="total_spent", city="Nantes") == ["Bob Nantes", "Anne Nantes"]
+    assert listed(sort="last_order") == ["Bob Nantes", "Anne Nantes", "Anne Lyon"]

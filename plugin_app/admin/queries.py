@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from sync.store import (
     UNCOUNTED_ORDER_STATUSES,
@@ -101,11 +101,7 @@ def _word_matches(word: str):
 
 
 def _filtered(statement: Select, shop_id: int, search: CustomerSearch) -> Select:
-    """`statement` over the shop's customers matching the search, joined to their
-    statistics (which two of the sorts read)."""
-    statement = statement.join_from(Customer, CustomerStatistics, Customer.statistics).where(
-        Customer.shop_id == shop_id
-    )
+    statement = statement.where(Customer.shop_id == shop_id)
     for word in search.q.split():
         statement = statement.where(_word_matches(word))
     if search.city:
@@ -113,40 +109,61 @@ def _filtered(statement: Select, shop_id: int, search: CustomerSearch) -> Select
     return statement
 
 
+def _sorted_ids(shop_id: int, search: CustomerSearch, column) -> Select:
+    """`SELECT <customer id>` of the customers matching the search, from the narrowest
+    source that holds `column`: the statistics table alone for a sort on a figure without
+    any search (no customer row read before the page is chosen), customers joined with
+    their statistics for a figure with a search, customers alone otherwise."""
+    if column.table is not CustomerStatistics.__table__:
+        return _filtered(select(Customer.id.label("id")), shop_id, search)
+    if not search.q.split() and not search.city:
+        return select(CustomerStatistics.customer_id.label("id")).where(
+            CustomerStatistics.shop_id == shop_id
+        )
+    return _filtered(select(Customer.id.label("id")).join(Customer.statistics), shop_id, search)
+
+
 def customers_page(session: Session, shop_id: int, search: CustomerSearch) -> CustomersPage:
     """One page of the shop's customers matching the search; a page past the end shows the last.
 
     Rows with a value in the sort column come first, then those without (never ordered,
     creation unknown). They are read as two plain descending scans rather than one
-    `DESC NULLS LAST`, which PostgreSQL cannot serve from the (shop_id, column) index:
-    on 100,000 customers the first page takes 4 ms instead of 70 ms.
+    `DESC NULLS LAST`, which PostgreSQL cannot serve from an index. The page's ids are
+    chosen first, from the statistics table alone when the sort is on a figure and
+    nothing is searched (at a million customers, sorting their narrow statistics rows
+    costs a fraction of joining every customer row to them); the page's customers are
+    then read by id.
     """
     column = SORTS[search.sort]
-    counts = _filtered(select(func.count(Customer.id), func.count(column)), shop_id, search)
-    total, valued = session.execute(counts).one()
+    ids = _sorted_ids(shop_id, search, column)
+    key = ids.selected_columns[0]
+    total = session.scalar(_filtered(select(func.count(Customer.id)), shop_id, search))
+    valued = session.scalar(
+        select(func.count()).select_from(ids.where(column.is_not(None)).subquery())
+    )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(search.page, pages)
     offset = (page - 1) * PAGE_SIZE
-    customers: list[Customer] = []
+    chosen: list[int] = []
     if offset < valued:
-        customers += session.scalars(
-            _filtered(select(Customer), shop_id, search)
-            .options(contains_eager(Customer.statistics))
-            .where(column.is_not(None))
-            .order_by(column.desc(), Customer.id.desc())
+        chosen += session.scalars(
+            ids.where(column.is_not(None))
+            .order_by(column.desc(), key.desc())
             .limit(PAGE_SIZE)
             .offset(offset)
         )
-    if len(customers) < PAGE_SIZE and total > valued:
-        customers += session.scalars(
-            _filtered(select(Customer), shop_id, search)
-            .options(contains_eager(Customer.statistics))
-            .where(column.is_(None))
-            .order_by(Customer.id.desc())
-            .limit(PAGE_SIZE - len(customers))
+    if len(chosen) < PAGE_SIZE and total > valued:
+        chosen += session.scalars(
+            ids.where(column.is_(None))
+            .order_by(key.desc())
+            .limit(PAGE_SIZE - len(chosen))
             .offset(max(0, offset - valued))
         )
-    return CustomersPage(customers, total, page, pages)
+    by_id = {
+        customer.id: customer
+        for customer in session.scalars(select(Customer).where(Customer.id.in_(chosen)))
+    }
+    return CustomersPage([by_id[customer_id] for customer_id in chosen], total, page, pages)
 
 
 def city_counts(session: Session, shop_id: int, limit: int = CITY_CHOICES) -> list[tuple[str, int]]:
