@@ -69,7 +69,8 @@ def order_row(shop: Shop, record: records.Order, now) -> dict:
 
 class LineRefuser(clean.Refuser):
     """A Refuser naming the line as `order/line key`, formatted only when a line is refused
-    (lines are most of a load: one f-string per line is measurable)."""
+    (lines are most of a load: one f-string per line is measurable). One serves all the
+    lines of an order, its `line_key` set before each."""
 
     __slots__ = ("line_key",)
 
@@ -88,14 +89,23 @@ class LineRefuser(clean.Refuser):
 
 
 def line_row(shop: Shop, line: records.OrderLine, order_external_id: object) -> dict:
+    """The row of a line that arrives on its own (CSV), its order's external id as sent."""
     refuse = LineRefuser(shop.domain, order_external_id, line.line_key)
+    order_key = clean.external_id(order_external_id, refuse, "order_external_id")
+    return _line_fields(shop.id, None, order_key, line, refuse)
+
+
+def _line_fields(
+    shop_id: int, order_id: int | None, order_key: str, line: records.OrderLine, refuse
+) -> dict:
+    """A line's row under its order's cleaned external id (and id, when stored)."""
     quantity = clean.integer(line.quantity, refuse, "quantity", default=1)
     if quantity < 0:
         raise refuse(f"quantity {quantity} is negative")
     return {
-        "shop_id": shop.id,
-        "order_id": None,
-        "order_external_id": clean.external_id(order_external_id, refuse, "order_external_id"),
+        "shop_id": shop_id,
+        "order_id": order_id,
+        "order_external_id": order_key,
         "line_key": clean.external_id(line.line_key, refuse, "line_key"),
         "product_external_id": clean.text(line.product_external_id, 255),
         "sku": clean.text(line.sku, 255),
@@ -286,15 +296,23 @@ def _has_waiting_lines(session: Session, shop_id: int) -> bool:
 
 
 def _line_rows(shop: Shop, order_ids: dict[str, int], lines_of) -> list[dict]:
-    """The rows of the lines the written orders carry (`order_ids`: external id -> id), one
-    per line key."""
-    rows = []
-    for order_external_id, order_id in order_ids.items():
-        for line in lines_of[order_external_id]:
-            row = line_row(shop, line, order_external_id)
-            row["order_id"] = order_id
-            rows.append(row)
-    return newest_by_key(rows, ("order_external_id", "line_key"), None)
+    """The rows of the lines the written orders carry (`order_ids`: external id, already
+    cleaned, -> id), one per line key of an order (the last one sent)."""
+    rows: list[dict] = []
+    for order_key, order_id in order_ids.items():
+        refuse = LineRefuser(shop.domain, order_key, None)
+        lines = lines_of[order_key]
+        if len(lines) == 1:
+            refuse.line_key = lines[0].line_key
+            rows.append(_line_fields(shop.id, order_id, order_key, lines[0], refuse))
+            continue
+        by_key: dict[str, dict] = {}
+        for line in lines:
+            refuse.line_key = line.line_key
+            row = _line_fields(shop.id, order_id, order_key, line, refuse)
+            by_key[row["line_key"]] = row
+        rows.extend(by_key.values())
+    return rows
 
 
 def _replace_lines(
@@ -309,7 +327,6 @@ def _replace_lines(
     """
     if not rows and not may_have_lines:
         return
-    keep = {(row["order_external_id"], row["line_key"]) for row in rows}
     stored = select_in(
         session,
         select(order_lines.c.id, order_lines.c.order_external_id, order_lines.c.line_key).where(
@@ -318,7 +335,10 @@ def _replace_lines(
         order_lines.c.order_external_id,
         sorted(may_have_lines),
     )
-    gone = [line_id for line_id, order_ext, key in stored if (order_ext, key) not in keep]
+    gone = []
+    if stored:
+        keep = {(row["order_external_id"], row["line_key"]) for row in rows}
+        gone = [line_id for line_id, order_ext, key in stored if (order_ext, key) not in keep]
     for condition in in_filters(session, order_lines.c.id, gone):
         session.execute(
             delete(order_lines).where(order_lines.c.shop_id == shop.id).where(condition)

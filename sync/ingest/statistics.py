@@ -8,8 +8,8 @@ customer: the statement states the truth of the orders table. Adding is exact in
 case only, which is the bulk of every load: orders that did not exist and that this
 transaction inserted with one COPY (the COPY fails whole if any of them exists, and the
 batch then goes through the upsert and the recompute). Their counted figures are summed
-in Python, which already holds them, and added to the stored ones without reading any
-order. The rule itself is written down in docs/data-rules.md.
+from those orders alone, found by id, and added to the stored ones without reading the
+customers' other orders. The rule itself is written down in docs/data-rules.md.
 """
 
 from __future__ import annotations
@@ -104,19 +104,23 @@ def statistics_kept_meanwhile(
         postgresql_statement(len(part)).bindparams(ids=list(part), shop_id=shop_id)
         for part in chunks(ids, STATISTICS_CHUNK)
     ]
-    added = added_figures(shop_id, inserted_orders, set(ids))
+    added = added_figures(shop_id, inserted_orders, ids)
     if added is not None:
         statements.append(added)
     with executed_meanwhile(session, statements):
         yield
 
 
-# The counted figures of orders just inserted, summed per customer in Python (one array per
-# figure, sent as comma-separated text: psycopg adapts a list element by element in Python,
-# which cost more than the statement), added to the stored ones. LEAST and GREATEST skip
-# NULLs: a customer without orders takes the new dates as they are. The average is worked
-# out as the recompute does (the stored sum plus the new one, divided by the new count,
-# rounded to the cent), so both ways give the same figures to the cent.
+# The counted figures of orders just inserted, aggregated per customer from those orders
+# alone (found by id through the primary key: the cost follows the batch, never the
+# customers' history) and added to the stored ones. The ids travel as one comma-separated
+# text parameter (psycopg adapts a list element by element in Python). Customers being
+# recomputed in the same transaction are left out: the recompute already counts these
+# orders. LEAST and GREATEST skip NULLs: a customer without orders takes the new dates as
+# they are. The average is worked out as the recompute does (the stored sum plus the new
+# one, divided by the new count, rounded to the cent), so both ways give the same figures
+# to the cent. Customers are matched in id order, the order in which the recompute finds
+# them too.
 ADD_STATEMENT = text(
     """
     UPDATE customer_statistics AS c
@@ -127,58 +131,34 @@ ADD_STATEMENT = text(
         last_order_at = greatest(c.last_order_at, d.last_at),
         first_order_date = least(c.first_order_date, d.first_day),
         last_order_date = greatest(c.last_order_date, d.last_day)
-    FROM unnest(CAST(string_to_array(:ids, ',') AS bigint[]),
-                CAST(string_to_array(:n, ',') AS integer[]),
-                CAST(string_to_array(:spent, ',') AS numeric[]),
-                CAST(string_to_array(:first_at, ',') AS timestamp[]),
-                CAST(string_to_array(:last_at, ',') AS timestamp[]),
-                CAST(string_to_array(:first_day, ',') AS date[]),
-                CAST(string_to_array(:last_day, ',') AS date[]))
-         AS d(id, n, spent, first_at, last_at, first_day, last_day)
+    FROM (
+        SELECT o.customer_id AS id, count(*) AS n, sum(o.total) AS spent,
+               min(o.created_at) AS first_at, max(o.created_at) AS last_at,
+               min(o.created_date) AS first_day, max(o.created_date) AS last_day
+        FROM orders AS o
+        WHERE o.id = ANY(CAST(string_to_array(:order_ids, ',') AS bigint[]))
+          AND o.shop_id = :shop_id AND o.customer_id IS NOT NULL
+          AND o.status NOT IN :uncounted
+          AND o.customer_id <> ALL(CAST(string_to_array(:recomputed, ',') AS bigint[]))
+        GROUP BY o.customer_id
+        ORDER BY o.customer_id
+    ) AS d
     WHERE c.customer_id = d.id AND c.shop_id = :shop_id
     """
-)
+).bindparams(bindparam("uncounted", value=UNCOUNTED_ORDER_STATUSES, expanding=True))
 
 
-def added_figures(shop_id: int, inserted_orders: Sequence[dict], recomputed: set[int]):
-    """ADD_STATEMENT bound to the counted figures of `inserted_orders` per customer (those
-    in `recomputed` left out), or None when there is nothing to add. Customers come in id
-    order, the order in which the recompute locks rows too, so that two workers never wait
-    for each other in a cycle."""
-    sums: dict[int, list] = {}
-    for row in inserted_orders:
-        customer_id = row["customer_id"]
-        if customer_id is None or customer_id in recomputed:
-            continue
-        if row["status"] in UNCOUNTED_ORDER_STATUSES:
-            continue
-        at, day = row["created_at"], row["created_date"]
-        figures = sums.get(customer_id)
-        if figures is None:
-            sums[customer_id] = [1, row["total"], at, at, day, day]
-            continue
-        figures[0] += 1
-        figures[1] += row["total"]
-        if at < figures[2]:
-            figures[2] = at
-        elif at > figures[3]:
-            figures[3] = at
-        if day < figures[4]:
-            figures[4] = day
-        elif day > figures[5]:
-            figures[5] = day
-    if not sums:
+def added_figures(shop_id: int, inserted_orders: Sequence[dict], recomputed: Sequence[int]):
+    """ADD_STATEMENT bound to `inserted_orders` (rows COPYed with their ids), leaving out
+    the customers in `recomputed`; None when no inserted order has a customer."""
+    order_ids = [row["id"] for row in inserted_orders if row["customer_id"] is not None]
+    if not order_ids:
         return None
-    ids = sorted(sums)
-    # Numbers, ISO dates and timestamps: nothing in them needs quoting.
-    n, spent, first_at, last_at, first_day, last_day = (
-        ",".join(map(str, column))
-        for column in zip(*(sums[customer_id] for customer_id in ids), strict=True)
-    )
     return ADD_STATEMENT.bindparams(
-        ids=",".join(map(str, ids)), n=n, spent=spent, first_at=first_at, last_at=last_at,
-        first_day=first_day, last_day=last_day, shop_id=shop_id,
-    )  # fmt: skip
+        order_ids=",".join(map(str, order_ids)),
+        recomputed=",".join(map(str, recomputed)),
+        shop_id=shop_id,
+    )
 
 
 def _sorted_ids(customer_ids: Iterable[int]) -> list[int]:

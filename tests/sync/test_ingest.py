@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from sync.ingest import (
     upsert_products,
     writer,
 )
+from sync.ingest.normalise import local_day
 from sync.shops import create_shop
 from sync.store import (
     STATISTICS_COLUMNS,
@@ -342,6 +344,24 @@ def test_local_day_crosses_midnight_in_the_shop_time_zone(ingest):
     c1 = customer(db, shop, "c1")
     assert c1.created_date == date(2024, 3, 11)
     assert (c1.first_order_date, c1.last_order_date) == (date(2024, 3, 11), date(2024, 6, 30))
+
+
+@pytest.mark.parametrize(
+    ("zone", "start"),
+    [
+        ("Europe/Paris", datetime(2024, 3, 30, 20)),  # summer time starts at 01:00 UTC
+        ("Europe/Paris", datetime(2024, 10, 26, 20)),  # and ends at 01:00 UTC
+        ("Australia/Lord_Howe", datetime(2024, 4, 6, 12)),  # a half-hour change
+        ("Europe/Paris", datetime(1911, 3, 10, 20)),  # Paris Mean Time ended at 00:01 local
+    ],
+)
+def test_local_day_is_zoneinfos_minute_by_minute_around_offset_changes(zone, start):
+    """local_day keeps one offset per UTC hour: around changes of offset, including one
+    that is not on the hour, each minute still gets the day zoneinfo gives."""
+    place = ZoneInfo(zone)
+    for minute in range(12 * 60):
+        at = start + timedelta(minutes=minute, seconds=59)
+        assert local_day(at, place) == at.replace(tzinfo=UTC).astimezone(place).date(), at
 
 
 @pytest.mark.parametrize(

@@ -191,12 +191,14 @@ def test_figures_added_for_copied_orders_are_the_recomputed_ones(db, shop, backe
                        total=Decimal("10.00") / 3 * (batch + 1))],
         )  # fmt: skip
         db.commit()
-    # One order updated (cancelled) and one new in the same batch: this customer is
-    # recomputed, the other's new order added.
+    # One order updated (cancelled) and two new in the same batch: c0, with both kinds, is
+    # only recomputed (its new order counted once), c1's new order is added.
     upsert_orders(
         db, shop,
         [r.Order("o0-0", customer_external_id="c0", created_at=T0, total=Decimal("0.35"),
                  status="cancelled", updated_at=T0 + timedelta(days=30)),
+         r.Order("o3-0", customer_external_id="c0", created_at=T0 + timedelta(days=40),
+                 total=Decimal("2.50")),
          r.Order("o3-1", customer_external_id="c1", created_at=T0 - timedelta(days=3),
                  total=Decimal("7.77"))],
     )  # fmt: skip
