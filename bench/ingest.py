@@ -152,8 +152,9 @@ def run_ingest(url: str, people, sales, batch_size: int | None) -> float:
         print(f"CPU: Python {python_cpu:.1f} s (the PostgreSQL backend's cannot be read here)")
     else:
         backend = backend_after - backend_before
+        overlap = max(python_cpu + backend - elapsed, 0)
         print(f"CPU: Python {python_cpu:.1f} s, PostgreSQL backend {backend:.1f} s, "
-              f"overlap {max(python_cpu + backend - elapsed, 0):.1f} s of {elapsed:.1f} s")  # fmt: skip
+              f"overlap {overlap:.1f} s of {elapsed:.1f} s")  # fmt: skip
     counted = session.scalar(
         select(func.count())
         .select_from(Order)
