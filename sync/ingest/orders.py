@@ -21,6 +21,7 @@ from sync.ingest.writer import (
     in_filters,
     naive_now,
     select_in,
+    selected_meanwhile,
     stored_by_external_id,
     upsert_rows,
     write_new_and_stored,
@@ -129,23 +130,63 @@ def upsert_orders(
     result = IngestResult()
     for batch in batches(records, batch_size_for(session, batch_size, 2000)):
         now = naive_now()
-        prepared: dict[str, tuple[dict, records.Order]] = {}
-        for record in batch:
-            row = order_row(shop, record, now)
-            previous = prepared.get(row["external_id"])
-            if previous is None or row["updated_at"] >= previous[0]["updated_at"]:
-                prepared[row["external_id"]] = (row, record)
-        result.merge(_write_orders(session, shop, list(prepared.values()), now))
+        # The batch's stored customers and orders are looked up while its rows are built.
+        with selected_meanwhile(session, _lookups(shop.id, batch)) as found:
+            prepared: dict[str, tuple[dict, records.Order]] = {}
+            for record in batch:
+                row = order_row(shop, record, now)
+                previous = prepared.get(row["external_id"])
+                if previous is None or row["updated_at"] >= previous[0]["updated_at"]:
+                    prepared[row["external_id"]] = (row, record)
+        by_reference, by_email, previous_owner = found
+        result.merge(
+            _write_orders(
+                session, shop, list(prepared.values()), now,
+                dict(by_reference), owners_of(by_email), dict(previous_owner),
+            )
+        )  # fmt: skip
     return result
 
 
-def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestResult:
+def _lookups(shop_id: int, batch: list[records.Order]) -> list[tuple]:
+    """The reads a batch of orders needs, as `select_in` arguments: its customers by
+    platform id and (guest checkouts) by email, and its orders already stored. The keys
+    are cleaned as order_row cleans them; a record order_row refuses makes the batch fail
+    anyway."""
+    external_ids, references, emails = set(), set(), set()
+    for record in batch:
+        if record.external_id is not None:
+            external_ids.add(str(record.external_id).strip())
+        reference = clean.customer_reference(record.customer_external_id)
+        if reference:
+            references.add(reference)
+        elif record.email is not None:
+            emails.add(clean.email(record.email))
+    emails.discard(None)
+    return [
+        (select(customers.c.external_id, customers.c.id).where(customers.c.shop_id == shop_id),
+         customers.c.external_id, sorted(references)),
+        (select(customers.c.email, customers.c.is_guest, customers.c.id)
+         .where(customers.c.shop_id == shop_id), customers.c.email, sorted(emails)),
+        (select(orders.c.external_id, orders.c.customer_id).where(orders.c.shop_id == shop_id),
+         orders.c.external_id, sorted(external_ids)),
+    ]  # fmt: skip
+
+
+def _write_orders(
+    session: Session,
+    shop: Shop,
+    prepared: list,
+    now,
+    by_reference: dict[str, int],
+    by_email: dict[str, int],
+    previous_owner: dict[str, int | None],
+) -> IngestResult:
+    """Write a batch's order rows (`prepared`: deduplicated (row, record) pairs), given its
+    stored customers by platform id and by email and its stored orders' owners."""
     rows = [row for row, _ in prepared]
     result = IngestResult()
-    result.customer_ids |= _resolve_customers(session, shop, prepared, now)
-    previous_owner = stored_by_external_id(
-        session, orders, shop.id, [row["external_id"] for row in rows], "customer_id"
-    )
+    result.customer_ids |= _resolve_customers(session, shop, prepared, now, by_reference, by_email)
     written, copied = write_new_and_stored(
         session, orders, rows, [row["external_id"] not in previous_owner for row in rows],
         key=("shop_id", "external_id"), version="updated_at",
@@ -196,19 +237,19 @@ def _write_orders(session: Session, shop: Shop, prepared: list, now) -> IngestRe
     return result
 
 
-def _resolve_customers(session: Session, shop: Shop, prepared: list, now) -> set[int]:
+def _resolve_customers(
+    session: Session, shop: Shop, prepared: list, now, known: dict, by_email: dict
+) -> set[int]:
     """Set `customer_id` on each order row; returns the ids of guest profiles created.
 
-    A platform customer id is looked up as is (unknown: the order waits, unlinked, for the
-    customer). Without one, the email finds the shop's customer, a registered one before a
-    guest; an unknown email gets a guest profile so guest buyers can be segmented.
+    A platform customer id is looked up as is in `known` (unknown: the order waits,
+    unlinked, for the customer). Without one, the email finds the shop's customer in
+    `by_email` (owners_of: a registered one before a guest); an unknown email gets a guest
+    profile so guest buyers can be segmented.
     """
     rows = [row for row, _ in prepared]
-    by_reference = {row["customer_external_id"] for row in rows if row["customer_external_id"]}
-    known = stored_by_external_id(session, customers, shop.id, by_reference, "id")
     guest_rows = [(row, record) for row, record in prepared
                   if not row["customer_external_id"] and row["email"]]  # fmt: skip
-    by_email = owners_by_email(session, shop.id, {row["email"] for row, _ in guest_rows})
     created = _create_guests(
         session,
         shop,
@@ -226,7 +267,6 @@ def _resolve_customers(session: Session, shop: Shop, prepared: list, now) -> set
 
 def owners_by_email(session: Session, shop_id: int, emails: set[str]) -> dict[str, int]:
     """The customer each email belongs to: a registered one before a guest, oldest first."""
-    owners: dict[str, tuple] = {}
     found = select_in(
         session,
         select(customers.c.email, customers.c.is_guest, customers.c.id).where(
@@ -235,6 +275,13 @@ def owners_by_email(session: Session, shop_id: int, emails: set[str]) -> dict[st
         customers.c.email,
         sorted(emails),
     )
+    return owners_of(found)
+
+
+def owners_of(found: Iterable) -> dict[str, int]:
+    """{email: customer id} from (email, is_guest, id) rows: for each email a registered
+    customer before a guest, the oldest first."""
+    owners: dict[str, tuple] = {}
     for found_email, is_guest, customer_id in found:
         rank = (bool(is_guest), customer_id)
         if found_email not in owners or rank < owners[found_email]:

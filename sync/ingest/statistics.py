@@ -112,8 +112,10 @@ def statistics_kept_meanwhile(
 
 
 # The counted figures of orders just inserted, aggregated per customer from those orders
-# alone (found by id through the primary key: the cost follows the batch, never the
-# customers' history) and added to the stored ones. The ids travel as one comma-separated
+# alone and added to the stored ones. Each order is found by id through the primary key
+# (the LATERAL subquery, kept apart by OFFSET 0, can only be run as one lookup per id):
+# the cost follows the batch, never the shop (`id = ANY(...)` alone let the planner scan
+# every order, 180 ms a batch at 400,000 orders against 80). The ids travel as one comma-separated
 # text parameter (psycopg adapts a list element by element in Python). Customers being
 # recomputed in the same transaction are left out: the recompute already counts these
 # orders. LEAST and GREATEST skip NULLs: a customer without orders takes the new dates as
@@ -135,9 +137,9 @@ ADD_STATEMENT = text(
         SELECT o.customer_id AS id, count(*) AS n, sum(o.total) AS spent,
                min(o.created_at) AS first_at, max(o.created_at) AS last_at,
                min(o.created_date) AS first_day, max(o.created_date) AS last_day
-        FROM orders AS o
-        WHERE o.id = ANY(CAST(string_to_array(:order_ids, ',') AS bigint[]))
-          AND o.shop_id = :shop_id AND o.customer_id IS NOT NULL
+        FROM unnest(CAST(string_to_array(:order_ids, ',') AS bigint[])) AS t(id)
+        CROSS JOIN LATERAL (SELECT * FROM orders WHERE orders.id = t.id OFFSET 0) AS o
+        WHERE o.shop_id = :shop_id AND o.customer_id IS NOT NULL
           AND o.status NOT IN :uncounted
           AND o.customer_id <> ALL(CAST(string_to_array(:recomputed, ',') AS bigint[]))
         GROUP BY o.customer_id

@@ -453,5 +453,45 @@ def executed_meanwhile(session: Session, statements: Sequence) -> Iterator[None]
         cursor.close()
 
 
+@contextmanager
+def selected_meanwhile(session: Session, lookups: Sequence[tuple]) -> Iterator[list[list]]:
+    """`select_in(session, statement, column_, values)` for each lookup of `lookups`, run
+    while the caller's block does Python work that does not touch the session; the list
+    yielded holds each lookup's rows, in order, once the block is left.
+
+    With psycopg the lookups are sent in pipeline mode before the block runs, so the server
+    answers them meanwhile (order ingest looks up a batch's customers and stored orders
+    while it builds the batch's rows); rows then come as psycopg gives them, without
+    SQLAlchemy's result processing (plain tuples of strings, numbers and booleans).
+    Elsewhere the lookups run before the block.
+    """
+    found: list[list] = []
+    if not uses_psycopg(session):
+        found.extend(select_in(session, *lookup) for lookup in lookups)
+        yield found
+        return
+    dialect = session.get_bind().dialect
+    driver_connection = session.connection().connection.driver_connection
+    cursors = []
+    try:
+        with driver_connection.pipeline():
+            for statement, column_, values in lookups:
+                cursor = driver_connection.cursor()
+                cursors.append(cursor)
+                if values:
+                    compiled = statement.where(any_of(column_, values)).compile(
+                        dialect=dialect, compile_kwargs={"render_postcompile": True}
+                    )
+                    cursor.execute(compiled.string, compiled.params)
+            yield found
+            found.extend(
+                cursor.fetchall() if values else []
+                for cursor, (_, _, values) in zip(cursors, lookups, strict=True)
+            )
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def naive_now() -> datetime:
     return datetime.utcnow().replace(microsecond=0)
