@@ -341,6 +341,7 @@ def copy_new_rows(
     if dialect.name != "postgresql" or dialect.driver != "psycopg" or len(rows) < COPY_MIN_ROWS:
         return None
     import psycopg
+    from psycopg.types.json import set_json_dumps
 
     commit_without_waiting_for_disk(session)
     if "id" in returning:
@@ -355,15 +356,22 @@ def copy_new_rows(
         for row, new_id in zip(rows, ids, strict=True):
             row["id"] = new_id
     columns = list(rows[0])
+    binary_types = _binary_copy_types(session, target, columns)
     json_positions = [
         position
         for position, name in enumerate(columns)
-        if isinstance(target.c[name].type, sqltypes.JSON)
+        if isinstance(target.c[name].type, sqltypes.JSON) and binary_types is None
     ]
+    statement = f"COPY {target.name} ({', '.join(columns)}) FROM STDIN"
     try:
         with session.begin_nested():
             cursor = session.connection().connection.driver_connection.cursor()
-            with cursor.copy(f"COPY {target.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            if binary_types is not None:
+                statement += " (FORMAT BINARY)"
+                set_json_dumps(json_text, cursor)
+            with cursor.copy(statement) as copy:
+                if binary_types is not None:
+                    copy.set_types(binary_types)
                 write = copy.write_row
                 if json_positions:
                     for row in rows:
@@ -384,6 +392,32 @@ def copy_new_rows(
     make = namedtuple("Written", returning)._make
     pick = itemgetter(*returning) if len(returning) > 1 else lambda row: (row[returning[0]],)
     return [make(pick(row)) for row in rows]
+
+
+def _binary_copy_types(session: Session, target: Table, columns: list[str]) -> list[int] | None:
+    """The type oids of `columns` when `target` is COPYed in binary, else None (text).
+
+    Tables with dates or timestamps go in binary: psycopg formats a timestamp as text in
+    Python (about 1 µs each, four per order) but in binary in C; an order's row costs
+    1.8 µs instead of 6.2, and PostgreSQL reads it for less. Other tables stay in text,
+    cheaper for them (a line's numeric price costs more in binary). Binary COPY needs each
+    column's exact type, read from the catalogue once per connection.
+    """
+    if not any(isinstance(target.c[name].type, (sqltypes.DateTime, sqltypes.Date))
+               for name in columns):  # fmt: skip
+        return None
+    known = session.connection().info.setdefault("cible_column_types", {})
+    if target.name not in known:
+        known[target.name] = dict(
+            session.execute(
+                text(
+                    "SELECT attname, CAST(atttypid AS integer) FROM pg_attribute "
+                    "WHERE attrelid = CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped"
+                ),
+                {"t": target.name},
+            ).all()
+        )
+    return [known[target.name][target.c[name].name] for name in columns]
 
 
 def _id_sequence(session: Session, target: Table) -> str:
