@@ -332,18 +332,29 @@ class Order(Base):
 
 
 class OrderLine(Base):
-    """A line of an order, keyed by (order external id, line key) so lines may arrive alone.
+    """A line of an order, keyed by (order, line key) once its order is stored, and by
+    (order external id, line key) while it waits for it, so lines may arrive alone.
 
-    Lean on purpose (migration 0006): lines are the bulk of every load, so they carry no
-    foreign keys (ingest writes them only under their order's key; erase_shop deletes them
-    explicitly) and only the indexes ingest and segment queries need.
+    Lean on purpose (migrations 0006 and 0010): lines are the bulk of every load, so they
+    carry no foreign keys (ingest writes them only under their order's key; erase_shop
+    deletes them explicitly) and only the indexes ingest and segment queries need. The
+    key (order_id, line_key) also serves every read of an order's lines; lines waiting for
+    their order (order_id NULL) are the only ones indexed by the order's external id.
     """
 
     __tablename__ = "order_lines"
     __table_args__ = (
-        UniqueConstraint("shop_id", "order_external_id", "line_key"),
+        UniqueConstraint("order_id", "line_key"),
+        Index(
+            "uq_order_lines_waiting",
+            "shop_id",
+            "order_external_id",
+            "line_key",
+            unique=True,
+            postgresql_where=text("order_id IS NULL"),
+            sqlite_where=text("order_id IS NULL"),
+        ),
         Index("ix_order_lines_shop_category_order", "shop_id", "category", "order_id"),
-        Index("ix_order_lines_order_id", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

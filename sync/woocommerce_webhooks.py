@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import and_, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from connectors.woocommerce import customer_from_payload, order_from_payload, product_from_payload
@@ -102,16 +102,17 @@ def _delete(session: Session, shop: Shop, resource: str, payload: dict) -> Inges
             delete(Product).where(Product.shop_id == shop.id, Product.external_id == external_id)
         )
     elif resource == "order":
-        owner = session.scalar(
-            select(Order.customer_id).where(
+        order_id, owner = session.execute(
+            select(Order.id, Order.customer_id).where(
                 Order.shop_id == shop.id, Order.external_id == external_id
             )
-        )
-        session.execute(
-            delete(OrderLine).where(
-                OrderLine.shop_id == shop.id, OrderLine.order_external_id == external_id
-            )
-        )
+        ).first() or (None, None)
+        # Its lines: under the order's key, or still waiting for it (migration 0010).
+        if order_id is not None:
+            lines = OrderLine.order_id == order_id
+        else:
+            lines = and_(OrderLine.order_id.is_(None), OrderLine.order_external_id == external_id)
+        session.execute(delete(OrderLine).where(OrderLine.shop_id == shop.id, lines))
         session.execute(
             delete(Order).where(Order.shop_id == shop.id, Order.external_id == external_id)
         )

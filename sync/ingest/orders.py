@@ -39,6 +39,11 @@ ORDER_COLUMNS = (
 # The columns ingest's own statements find rows by (analyze_if_grown keeps their statistics).
 LOOKUP_COLUMNS = ("shop_id", "external_id", "customer_id", "status")
 LINE_LOOKUP_COLUMNS = ("shop_id", "order_external_id", "order_id")
+# A line's key under its stored order, and while it waits for it (a partial unique index:
+# migration 0010).
+LINE_KEY = ("order_id", "line_key")
+WAITING_LINE_KEY = ("shop_id", "order_external_id", "line_key")
+WAITING_LINE = order_lines.c.order_id.is_(None)
 LINE_COLUMNS = (
     "order_id", "product_external_id", "sku", "title", "category", "vendor", "quantity",
     "unit_price",
@@ -215,22 +220,23 @@ def _write_orders(
         row.external_id: row.id for row in written if lines_of[row.external_id] is not None
     }
     # Lines stored before their order (CSV) are the only lines a new order can have: without
-    # any in the shop, new orders skip the stored-lines lookup and the linking update.
-    waiting = bool(with_lines or written) and _has_waiting_lines(session, shop.id)
+    # any in the shop, new orders skip the linking update and the stored-lines lookup. With
+    # some, they join their order first; those of an order whose record carries lines are
+    # then replaced as an updated order's are.
+    new_orders = [row.external_id for row in written if row.external_id not in previous_owner]
+    waiting = bool(new_orders) and _has_waiting_lines(session, shop.id)
+    if waiting:
+        _link_waiting_lines(session, shop.id, new_orders)
     may_have_lines = {
-        external_id for external_id in with_lines if waiting or external_id in previous_owner
+        order_id
+        for external_id, order_id in with_lines.items()
+        if waiting or external_id in previous_owner
     }
     # Statistics read only the orders, written by now: PostgreSQL brings them up to date
     # while Python builds the lines.
     with statistics_kept_meanwhile(session, shop.id, touched, copied):
         line_rows = _line_rows(shop, with_lines, lines_of)
     _replace_lines(session, shop, line_rows, may_have_lines)
-    if waiting:
-        _link_waiting_lines(
-            session, shop.id,
-            [row.external_id for row in written
-             if row.external_id not in previous_owner and row.external_id not in with_lines],
-        )  # fmt: skip
     result.customer_ids |= touched
     result.customer_ids.update(row["customer_id"] for row in copied)
     result.customer_ids.discard(None)
@@ -363,38 +369,38 @@ def _line_rows(shop: Shop, order_ids: dict[str, int], lines_of) -> list[dict]:
 
 
 def _replace_lines(
-    session: Session, shop: Shop, rows: list[dict], may_have_lines: set[str]
+    session: Session, shop: Shop, rows: list[dict], may_have_lines: set[int]
 ) -> None:
     """Make the stored lines of each written order with lines exactly the set its record
     carries (`rows`, from _line_rows).
 
-    Only the orders in `may_have_lines` (updated orders, or new ones when lines wait for
-    their order) can have stored lines to delete; the others' lines are only inserted, and
-    nothing is returned since nothing here needs the written rows.
+    Only the orders in `may_have_lines` (ids of updated orders, or of new ones whose
+    waiting lines have just joined them) can have stored lines to delete; the others'
+    lines are only inserted, and nothing is returned since nothing here needs the written
+    rows.
     """
     if not rows and not may_have_lines:
         return
     stored = select_in(
         session,
-        select(order_lines.c.id, order_lines.c.order_external_id, order_lines.c.line_key).where(
+        select(order_lines.c.id, order_lines.c.order_id, order_lines.c.line_key).where(
             order_lines.c.shop_id == shop.id
         ),
-        order_lines.c.order_external_id,
+        order_lines.c.order_id,
         sorted(may_have_lines),
     )
     gone = []
     if stored:
-        keep = {(row["order_external_id"], row["line_key"]) for row in rows}
-        gone = [line_id for line_id, order_ext, key in stored if (order_ext, key) not in keep]
+        keep = {(row["order_id"], row["line_key"]) for row in rows}
+        gone = [line_id for line_id, order_id, key in stored if (order_id, key) not in keep]
     for condition in in_filters(session, order_lines.c.id, gone):
         session.execute(
             delete(order_lines).where(order_lines.c.shop_id == shop.id).where(condition)
         )
-    is_new = [row["order_external_id"] not in may_have_lines for row in rows]
+    is_new = [row["order_id"] not in may_have_lines for row in rows]
     write_new_and_stored(
         session, order_lines, rows, is_new,
-        key=("shop_id", "order_external_id", "line_key"), version=None,
-        compare=LINE_COLUMNS, update=LINE_COLUMNS, returning=(),
+        key=LINE_KEY, version=None, compare=LINE_COLUMNS, update=LINE_COLUMNS, returning=(),
     )  # fmt: skip
     analyze_if_grown(session, order_lines, len(rows), LINE_LOOKUP_COLUMNS)
 
@@ -455,27 +461,36 @@ def upsert_order_lines(
 
 
 def _write_lines(session: Session, shop: Shop, rows: list[dict]) -> IngestResult:
+    """Upsert lines that came alone: under their order's key when it is stored, else under
+    the order's external id, waiting for it."""
     order_external_ids = sorted({row["order_external_id"] for row in rows})
     owner = stored_by_external_id(session, orders, shop.id, order_external_ids, "id", "customer_id")
     for row in rows:
         row["order_id"] = owner.get(row["order_external_id"], (None, None))[0]
-    stored = {
-        (order_ext, key)
-        for order_ext, key in select_in(
+    linked = [row for row in rows if row["order_id"] is not None]
+    waiting = [row for row in rows if row["order_id"] is None]
+    found = select(order_lines.c.order_external_id, order_lines.c.line_key).where(
+        order_lines.c.shop_id == shop.id
+    )
+    stored = set(
+        select_in(session, found, order_lines.c.order_id, sorted({r["order_id"] for r in linked}))
+    )
+    stored.update(
+        select_in(
             session,
-            select(order_lines.c.order_external_id, order_lines.c.line_key).where(
-                order_lines.c.shop_id == shop.id
-            ),
+            found.where(order_lines.c.order_id.is_(None)),
             order_lines.c.order_external_id,
-            order_external_ids,
+            sorted({row["order_external_id"] for row in waiting}),
         )
-    }
-    written = upsert_rows(
-        session, order_lines, rows,
-        key=("shop_id", "order_external_id", "line_key"), version=None,
-        compare=LINE_COLUMNS, update=LINE_COLUMNS,
+    )
+    upsert = dict(
+        version=None, compare=LINE_COLUMNS, update=LINE_COLUMNS,
         returning=("order_external_id", "line_key"),
     )  # fmt: skip
+    written = upsert_rows(session, order_lines, linked, key=LINE_KEY, **upsert)
+    written += upsert_rows(
+        session, order_lines, waiting, key=WAITING_LINE_KEY, key_where=WAITING_LINE, **upsert
+    )
     result = IngestResult(unchanged_or_stale=len(rows) - len(written))
     for row in written:
         if (row.order_external_id, row.line_key) in stored:

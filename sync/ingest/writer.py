@@ -243,13 +243,16 @@ def upsert_rows(
     compare: Sequence[str],
     update: Sequence[str],
     returning: Sequence[str],
+    key_where=None,
 ) -> list:
     """Insert or update `rows` (dicts with the same keys, unique on `key`); returns the rows
     actually written, as `returning` columns (an empty `returning`: no RETURNING clause, and
     an empty list, for callers that need nothing back).
 
     `compare` lists the columns whose difference makes an equal-version row worth writing
-    (everything the record carries, never bookkeeping such as ingested_at).
+    (everything the record carries, never bookkeeping such as ingested_at). `key_where` is
+    the condition of a partial unique index `key` names (order lines waiting for their
+    order).
     """
     if not rows:
         return []
@@ -259,20 +262,22 @@ def upsert_rows(
     if dialect.name == "postgresql":
         if dialect.driver == "psycopg" and len(rows) >= COPY_MIN_ROWS:
             return _copy_upsert(
-                session, target, rows, columns, key, version, compare, update, returning
-            )
+                session, target, rows, columns, key, version, compare, update, returning,
+                key_where,
+            )  # fmt: skip
         insert = postgresql.insert(target)
     elif dialect.name == "sqlite":
         insert = sqlite.insert(target)
     else:
         raise RuntimeError(f"ingest supports SQLite and PostgreSQL, not {dialect.name}")
-    statement = _on_conflict(insert, target, key, version, compare, update, returning)
+    statement = _on_conflict(insert, target, key, version, compare, update, returning, key_where)
     return _execute(session, statement, rows, returning)
 
 
-def _on_conflict(insert, target, key, version, compare, update, returning):
+def _on_conflict(insert, target, key, version, compare, update, returning, key_where=None):
     statement = insert.on_conflict_do_update(
         index_elements=list(key),
+        index_where=key_where,
         set_={name: insert.excluded[name] for name in update},
         where=_write_condition(target, insert.excluded, version, compare),
     )
@@ -291,7 +296,9 @@ def _execute(session: Session, statement, rows, returning) -> list:
     return []
 
 
-def _copy_upsert(session, target, rows, columns, key, version, compare, update, returning):
+def _copy_upsert(
+    session, target, rows, columns, key, version, compare, update, returning, key_where
+):
     stage_name = f"cible_stage_{target.name}"
     connection = session.connection()
     session.execute(
@@ -315,7 +322,7 @@ def _copy_upsert(session, target, rows, columns, key, version, compare, update, 
     cursor.close()
     stage = table(stage_name, *(column(name) for name in columns))
     insert = postgresql.insert(target).from_select(columns, select(*stage.c))
-    statement = _on_conflict(insert, target, key, version, compare, update, returning)
+    statement = _on_conflict(insert, target, key, version, compare, update, returning, key_where)
     written = _execute(session, statement, None, returning)
     session.execute(text(f"TRUNCATE {stage_name}"))
     return written

@@ -101,12 +101,19 @@ def indexes(inspector, table: str) -> dict:
 def test_the_migrated_schema_is_the_lean_one_the_models_declare(db):
     inspector = inspect(db.get_bind())
     assert inspector.get_foreign_keys("order_lines") == []
-    line_indexes = set(indexes(inspector, "order_lines"))
+    line_indexes = indexes(inspector, "order_lines")
     assert (
-        line_indexes
+        set(line_indexes)
         == {index.name for index in OrderLine.__table__.indexes}
-        == {"ix_order_lines_shop_category_order", "ix_order_lines_order_id"}
+        == {"ix_order_lines_shop_category_order", "uq_order_lines_waiting"}
     )
+    # Only lines waiting for their order are keyed by its external id (migration 0010);
+    # the others by (order, line key).
+    where = " ".join(str(value) for value in line_indexes["uq_order_lines_waiting"].values())
+    assert "order_id IS NULL" in where, line_indexes
+    keys = {tuple(key["column_names"]) for key in inspector.get_unique_constraints("order_lines")}
+    assert ("order_id", "line_key") in keys
+    assert ("shop_id", "order_external_id", "line_key") not in keys
     order_indexes = indexes(inspector, "orders")
     assert set(order_indexes) == {index.name for index in Order.__table__.indexes}
     for name in ("ix_orders_shop_customer_external_id", "ix_orders_shop_email"):

@@ -1,10 +1,13 @@
-"""The migrations make exactly the schema the models describe; 0007 and 0009 undo cleanly."""
+"""The migrations make exactly the schema the models describe; 0007, 0009 and 0010 undo
+cleanly."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 import sync.campaigns.models  # noqa: F401  (registers the campaign tables)
 import sync.segments.models  # noqa: F401  (registers the segment tables)
@@ -99,3 +102,54 @@ def test_statistics_move_to_their_own_table_and_back(tmp_path):
         (1, 3, 120.5, 40.17, "2026-03-12"),
         (2, 0, 0, None, None),
     ]
+
+
+def _line_keys(url) -> tuple[set, list]:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            keys = {
+                tuple(key["column_names"])
+                for key in inspect(connection).get_unique_constraints("order_lines")
+            }
+            lines = connection.execute(
+                text("SELECT id, order_id, order_external_id, line_key FROM order_lines ORDER BY 1")
+            ).all()
+        return keys, [tuple(line) for line in lines]
+    finally:
+        engine.dispose()
+
+
+def test_order_lines_keyed_by_their_order_and_back(tmp_path):
+    """Migration 0010 keys lines by (order, line key), waiting lines by their order's
+    external id alone, and keeps every line; its downgrade restores the external key."""
+    url = f"sqlite:///{tmp_path / 'lines.sqlite3'}"
+    upgrade(url, "0009")
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO order_lines (id, shop_id, order_id, order_external_id, line_key, "
+                "quantity, unit_price) VALUES (1, 1, 7, 'o7', '1', 1, 2), "
+                "(2, 1, 7, 'o7', '2', 1, 2), (3, 1, NULL, 'o8', '1', 1, 2)"
+            )
+        )
+    engine.dispose()
+    before = [(1, 7, "o7", "1"), (2, 7, "o7", "2"), (3, None, "o8", "1")]
+    assert _line_keys(url) == ({("shop_id", "order_external_id", "line_key")}, before)
+    upgrade(url)
+    assert _line_keys(url) == ({("order_id", "line_key")}, before)
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        for duplicate in ("(4, 1, 7, 'o7', '1', 1, 2)", "(4, 1, NULL, 'o8', '1', 1, 2)"):
+            with pytest.raises(IntegrityError):
+                connection.execute(
+                    text(
+                        "INSERT INTO order_lines (id, shop_id, order_id, order_external_id, "
+                        f"line_key, quantity, unit_price) VALUES {duplicate}"
+                    )
+                )
+            connection.rollback()
+    engine.dispose()
+    downgrade(url, "0009")
+    assert _line_keys(url) == ({("shop_id", "order_external_id", "line_key")}, before)
