@@ -297,7 +297,6 @@
     session.pv = (session.pv || 0) + 1;
     save('sessionStorage', 's', session);
     if (cfg().cart) cartSeen(cart);
-    W.addEventListener('cible:cart', safe((e) => { cartSeen(cartOf(e.detail)); cartWatch.forEach((f) => f()); }), true);
     const hide = safe(() => queue.length && flush(true));
     W.addEventListener('pagehide', hide);
     D.addEventListener('visibilitychange', () => D.visibilityState == 'hidden' && hide());
@@ -315,5 +314,10 @@
       } catch (e) { return () => {}; }
     },
   };
-  if (!PREVIEW) D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', start) : start();
+  if (!PREVIEW) {
+    // Listened to at once, not from start(): a cart changed before DOMContentLoaded still
+    // counts for the cart triggers armed later.
+    W.addEventListener('cible:cart', safe((e) => { cartSeen(cartOf(e.detail)); cartWatch.forEach((f) => f()); }), true);
+    D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', start) : start();
+  }
 })();
