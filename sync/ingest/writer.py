@@ -16,8 +16,9 @@ parameter on PostgreSQL that it unpacks into an array (`any_of`), instead of tho
 parameters or a list psycopg adapts element by element, callers that
 need nothing back skip RETURNING, the default batch is POSTGRESQL_BATCH_SIZE on the COPY
 path, and `analyze_if_grown` refreshes the planner's statistics when a load has doubled a
-table within a run. `executed_meanwhile` lets PostgreSQL run statements while Python works
-on the same connection (psycopg's pipeline mode).
+table within a run. `executed_meanwhile` and `selected_meanwhile` let PostgreSQL run
+statements while Python works on the same connection (psycopg's pipeline mode). Tables
+with dates or timestamps are COPYed in binary (`_binary_copy_types`).
 """
 
 from __future__ import annotations
