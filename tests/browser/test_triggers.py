@@ -86,8 +86,13 @@ def test_cart_value_fires_once_the_cart_goes_over_the_threshold(front, page):
 def test_cart_value_from_the_page_settings_fires_at_load(front, page):
     front.only(popup(triggers=[{"type": "cart_items", "above": 1}]))
     open_product(front, page)
-    page.page.locator("#add-to-cart").click()
-    page.page.locator("#add-to-cart").click()
+    # One add at a time, as a shopper does: the demo store keeps its cart in the session
+    # cookie, and two adds in flight at once both start from the same cart (one is lost).
+    for items in ("1", "2"):
+        page.page.locator("#add-to-cart").click()
+        page.page.wait_for_function(
+            f"document.getElementById('cart-items').textContent == '{items}'"
+        )
     # Generous waits: a loaded CI machine answers decide late, never wrongly.
     page.page.wait_for_selector("cible-root", state="attached", timeout=5000)
     # The next page reads the cart from window.cibleSettings.cart: fires at once.
