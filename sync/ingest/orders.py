@@ -13,11 +13,16 @@ from connectors import records
 from sync.ingest import normalise as clean
 from sync.ingest.customers import newest_by_key
 from sync.ingest.result import IngestError, IngestResult
-from sync.ingest.statistics import create_statistics, statistics_kept_meanwhile
+from sync.ingest.statistics import create_statistics, statistics_statements
 from sync.ingest.writer import (
     analyze_if_grown,
+    analyze_statement,
+    assign_ids,
     batch_size_for,
     batches,
+    copy_applies,
+    copy_new_rows,
+    executed_meanwhile,
     in_filters,
     naive_now,
     select_in,
@@ -178,6 +183,13 @@ def _lookups(shop_id: int, batch: list[records.Order]) -> list[tuple]:
     ]  # fmt: skip
 
 
+ORDER_UPSERT = dict(
+    key=("shop_id", "external_id"), version="updated_at",
+    compare=ORDER_COLUMNS, update=ORDER_COLUMNS + ("ingested_at",),
+    returning=("id", "external_id", "customer_id"),
+)  # fmt: skip
+
+
 def _write_orders(
     session: Session,
     shop: Shop,
@@ -188,59 +200,105 @@ def _write_orders(
     previous_owner: dict[str, int | None],
 ) -> IngestResult:
     """Write a batch's order rows (`prepared`: deduplicated (row, record) pairs), given its
-    stored customers by platform id and by email and its stored orders' owners."""
+    stored customers by platform id and by email and its stored orders' owners.
+
+    Orders found stored are upserted; the new ones go in by one COPY when it applies
+    (writer.copy_new_rows), their figures then added to their customers' statistics.
+    """
     rows = [row for row, _ in prepared]
     result = IngestResult()
     result.customer_ids |= _resolve_customers(session, shop, prepared, now, by_reference, by_email)
-    written, copied = write_new_and_stored(
-        session, orders, rows, [row["external_id"] not in previous_owner for row in rows],
-        key=("shop_id", "external_id"), version="updated_at",
-        compare=ORDER_COLUMNS, update=ORDER_COLUMNS + ("ingested_at",),
-        returning=("id", "external_id", "customer_id"),
-    )  # fmt: skip
-    result.unchanged_or_stale = len(rows) - len(written)
-    result.inserted = len(copied)
-    # Customers whose statistics are recomputed: those of upserted orders (and an updated
-    # order's previous owner). The orders one COPY inserted are added to their customers'
-    # figures instead (sync.ingest.statistics).
-    touched: set[int] = set()
-    for row in written[len(copied) :]:
-        if row.external_id in previous_owner:
-            result.updated += 1
-            touched.add(previous_owner[row.external_id])
-        else:
-            result.inserted += 1
-        touched.add(row.customer_id)
-    touched.discard(None)
-
-    analyze_if_grown(session, orders, result.inserted, LOOKUP_COLUMNS)
-
     lines_of = {row["external_id"]: record.lines for row, record in prepared}
-    with_lines = {
-        row.external_id: row.id for row in written if lines_of[row.external_id] is not None
-    }
+    new_rows = [row for row in rows if row["external_id"] not in previous_owner]
     # Lines stored before their order (CSV) are the only lines a new order can have: without
-    # any in the shop, new orders skip the linking update and the stored-lines lookup. With
-    # some, they join their order first; those of an order whose record carries lines are
-    # then replaced as an updated order's are.
-    new_orders = [row.external_id for row in written if row.external_id not in previous_owner]
-    waiting = bool(new_orders) and _has_waiting_lines(session, shop.id)
-    if waiting:
-        _link_waiting_lines(session, shop.id, new_orders)
-    may_have_lines = {
-        order_id
-        for external_id, order_id in with_lines.items()
-        if waiting or external_id in previous_owner
-    }
-    # Statistics read only the orders, written by now: PostgreSQL brings them up to date
-    # while Python builds the lines.
-    with statistics_kept_meanwhile(session, shop.id, touched, copied):
-        line_rows = _line_rows(shop, with_lines, lines_of)
-    _replace_lines(session, shop, line_rows, may_have_lines)
-    result.customer_ids |= touched
-    result.customer_ids.update(row["customer_id"] for row in copied)
-    result.customer_ids.discard(None)
+    # any in the shop, new orders skip the linking update and the stored-lines lookup.
+    waiting = bool(new_rows) and _has_waiting_lines(session, shop.id)
+    copied: list[dict] = []
+    if copy_applies(session, new_rows):
+        # Stored orders are upserted, new ones COPYed with ids taken first (their lines
+        # point at them), unless another writer stored one of them since the lookup.
+        stored_rows = [row for row in rows if row["external_id"] in previous_owner]
+        written = upsert_rows(session, orders, stored_rows, **ORDER_UPSERT)
+        assign_ids(session, orders, new_rows)
+        if copy_new_rows(session, orders, new_rows) is None:
+            # Those stored meanwhile are updated orders: their owners' statistics and
+            # their lines are then brought up to date as any updated order's.
+            keys = [row["external_id"] for row in new_rows]
+            stored = stored_by_external_id(session, orders, shop.id, keys, "customer_id")
+            previous_owner = {**previous_owner, **stored}
+            written += upsert_rows(session, orders, new_rows, **ORDER_UPSERT)
+        else:
+            copied = new_rows
+    else:
+        written = upsert_rows(session, orders, rows, **ORDER_UPSERT)
+    batch = _WrittenOrders(shop, written, copied, previous_owner, waiting, lines_of)
+    # The statistics read only the orders, written by now: PostgreSQL brings them up to
+    # date (and links waiting lines, and analyses a grown table) while Python builds the
+    # lines.
+    with executed_meanwhile(session, batch.statements(session)):
+        line_rows = batch.line_rows()
+    _replace_lines(session, shop, line_rows, batch.may_have_lines)
+    result.unchanged_or_stale = len(rows) - batch.count
+    result.inserted, result.updated = batch.inserted, batch.updated
+    result.customer_ids |= batch.customer_ids
     return result
+
+
+class _WrittenOrders:
+    """A batch's written orders: those upserted (`upserted`, as RETURNed) and those COPYed
+    (`copied`, the rows with their ids), and what follows from them: the counts, the
+    statements to run once they are stored (ANALYZE when the table has grown, waiting
+    lines linked, statistics), and their lines' rows."""
+
+    def __init__(self, shop, upserted, copied, previous_owner, waiting, lines_of):
+        self.shop = shop
+        self.copied = copied
+        self.count = len(upserted) + len(copied)
+        self.lines_of = lines_of
+        self.updated = 0
+        # Customers whose statistics are recomputed: those of upserted orders (and an
+        # updated order's previous owner). The orders one COPY inserted are added to their
+        # customers' figures instead (sync.ingest.statistics).
+        self.touched: set[int] = set()
+        ids = {row["external_id"]: row["id"] for row in copied}
+        self.new_orders = list(ids)
+        for row in upserted:
+            if row.external_id in previous_owner:
+                self.updated += 1
+                self.touched.add(previous_owner[row.external_id])
+            else:
+                self.new_orders.append(row.external_id)
+            self.touched.add(row.customer_id)
+            ids[row.external_id] = row.id
+        self.touched.discard(None)
+        self.inserted = self.count - self.updated
+        self.customer_ids = self.touched | {row["customer_id"] for row in copied}
+        self.customer_ids.discard(None)
+        self.waiting = waiting and bool(self.new_orders)
+        self.with_lines = {
+            external_id: order_id
+            for external_id, order_id in ids.items()
+            if lines_of[external_id] is not None
+        }
+        # Orders that can have stored lines to replace: updated ones, and new ones whose
+        # waiting lines join them.
+        self.may_have_lines = {
+            order_id
+            for external_id, order_id in self.with_lines.items()
+            if self.waiting or external_id in previous_owner
+        }
+
+    def statements(self, session: Session) -> list:
+        statements = []
+        analyze = analyze_statement(session, orders, self.inserted, LOOKUP_COLUMNS)
+        if analyze is not None:
+            statements.append(analyze)
+        if self.waiting:
+            statements += _link_waiting_lines(session, self.shop.id, self.new_orders)
+        return statements + statistics_statements(session, self.shop.id, self.touched, self.copied)
+
+    def line_rows(self) -> list[dict]:
+        return _line_rows(self.shop, self.with_lines, self.lines_of)
 
 
 def _resolve_customers(
@@ -405,22 +463,23 @@ def _replace_lines(
     analyze_if_grown(session, order_lines, len(rows), LINE_LOOKUP_COLUMNS)
 
 
-def _link_waiting_lines(session: Session, shop_id: int, order_external_ids: list[str]) -> None:
-    """Lines that arrived alone before their order (CSV) join it once it exists."""
+def _link_waiting_lines(session: Session, shop_id: int, order_external_ids: list[str]) -> list:
+    """The statements by which lines that arrived alone before their order (CSV) join it,
+    once it is stored."""
     order_id = (
         select(orders.c.id)
         .where(orders.c.shop_id == order_lines.c.shop_id)
         .where(orders.c.external_id == order_lines.c.order_external_id)
         .scalar_subquery()
     )
-    for condition in in_filters(session, order_lines.c.order_external_id, order_external_ids):
-        session.execute(
-            update(order_lines)
-            .where(order_lines.c.shop_id == shop_id)
-            .where(order_lines.c.order_id.is_(None))
-            .where(condition)
-            .values(order_id=order_id)
-        )
+    return [
+        update(order_lines)
+        .where(order_lines.c.shop_id == shop_id)
+        .where(order_lines.c.order_id.is_(None))
+        .where(condition)
+        .values(order_id=order_id)
+        for condition in in_filters(session, order_lines.c.order_external_id, order_external_ids)
+    ]
 
 
 def detach_orders(session: Session, shop_id: int, customer_ids) -> None:

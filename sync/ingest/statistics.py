@@ -14,8 +14,7 @@ customers' other orders. The rule itself is written down in docs/data-rules.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
     ARRAY,
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from sync.ingest.writer import chunks, executed_meanwhile, id_filter, uses_psycopg
+from sync.ingest.writer import chunks, id_filter, uses_psycopg
 from sync.store import UNCOUNTED_ORDER_STATUSES, CustomerStatistics, Order
 
 statistics = CustomerStatistics.__table__
@@ -78,28 +77,22 @@ _CREATE = text(
 )
 
 
-@contextmanager
-def statistics_kept_meanwhile(
+def statistics_statements(
     session: Session, shop_id: int, customer_ids: Iterable[int], inserted_orders: Sequence[dict]
-) -> Iterator[None]:
-    """Bring the statistics up to date while the caller's block does Python work that does
-    not touch the session (order ingest builds the lines meanwhile): `customer_ids` are
-    recomputed from the orders table, and the counted figures of `inserted_orders` (order
-    rows this transaction has just COPYed, none of which existed before it: see the
-    module's docstring) are added to their customers' stored figures. A customer in both
-    is only recomputed, which already counts its inserted orders.
-
-    On PostgreSQL with psycopg the statements run in the server as the block runs
-    (writer.executed_meanwhile); elsewhere they run first. Either way the statistics are
-    current when the block is left, in the caller's transaction.
+) -> list:
+    """The statements that bring the statistics up to date once a batch's orders are
+    written, for the caller to run (order ingest runs them while it builds the lines):
+    `customer_ids` are recomputed from the orders table, and the counted figures of
+    `inserted_orders` (order rows this transaction has just COPYed, none of which existed
+    before it: see the module's docstring) are added to their customers' stored figures.
+    A customer in both is only recomputed, which already counts its inserted orders.
     """
     ids = _sorted_ids(customer_ids)
     if not uses_psycopg(session):
         # No COPY path here (writer.copy_new_rows): inserted orders, if any, are recomputed.
-        owners = (row["customer_id"] for row in inserted_orders)
-        recompute_customer_statistics(session, shop_id, [*ids, *owners])
-        yield
-        return
+        ids = _sorted_ids([*ids, *(row["customer_id"] for row in inserted_orders)])
+        parts = chunks(ids, STATISTICS_CHUNK)
+        return [_recompute_statement(session, shop_id, part) for part in parts]
     statements = [
         postgresql_statement(len(part)).bindparams(ids=list(part), shop_id=shop_id)
         for part in chunks(ids, STATISTICS_CHUNK)
@@ -107,8 +100,7 @@ def statistics_kept_meanwhile(
     added = added_figures(shop_id, inserted_orders, ids)
     if added is not None:
         statements.append(added)
-    with executed_meanwhile(session, statements):
-        yield
+    return statements
 
 
 # The counted figures of orders just inserted, aggregated per customer from those orders
@@ -251,9 +243,13 @@ def postgresql_statement(id_count: int):
 
 
 def _recompute(session: Session, shop_id: int, ids) -> int:
+    return session.execute(_recompute_statement(session, shop_id, ids)).rowcount or 0
+
+
+def _recompute_statement(session: Session, shop_id: int, ids):
+    """The statement recomputing the statistics of `ids` (None: the whole shop)."""
     if ids is not None and session.get_bind().dialect.name == "postgresql":
-        statement = postgresql_statement(len(ids)).bindparams(ids=list(ids), shop_id=shop_id)
-        return session.execute(statement).rowcount or 0
+        return postgresql_statement(len(ids)).bindparams(ids=list(ids), shop_id=shop_id)
     owner = statistics.alias("owner")
     # `+ 0` as on PostgreSQL: without it SQLite walks every order of the shop through a
     # shop_id index for each customer instead of the orders' customer index.
@@ -295,11 +291,10 @@ def _recompute(session: Session, shop_id: int, ids) -> int:
         "first_order_date": fresh.c.first_order_date,
         "last_order_date": fresh.c.last_order_date,
     }
-    statement = (
+    return (
         update(statistics)
         .where(statistics.c.customer_id == fresh.c.customer_id)
         .where(statistics.c.shop_id == shop_id)
         .where(or_(*(statistics.c[name].is_distinct_from(value) for name, value in values.items())))
         .values(values)
     )
-    return session.execute(statement).rowcount or 0

@@ -21,6 +21,7 @@ from sync.ingest import (
     upsert_orders,
     writer,
 )
+from sync.ingest import orders as orders_module
 from sync.ingest.customers import PROFILE_COLUMNS, customer_row
 from sync.ingest.normalise import ShopFacts
 from sync.store import STATISTICS_COLUMNS, Customer, CustomerStatistics, Order, OrderLine
@@ -52,6 +53,42 @@ def test_a_row_stored_meanwhile_sends_the_batch_through_the_upsert(db, shop, bac
     assert copied == []  # nothing went in by COPY: no figures may be added for it
     names = dict(db.execute(select(Customer.external_id, Customer.first_name)).all())
     assert names == {"c1": "Newer", "c2": "Older"}
+
+
+def test_an_order_stored_meanwhile_is_updated_with_its_owners_and_lines(
+    db, shop, backend, monkeypatch
+):
+    """Another writer stores an order between a batch's lookup and its COPY: the COPY meets
+    the key, and the order is upserted as an updated one (its previous owner's figures and
+    its lines follow), not as a new one."""
+    if backend != "postgresql":
+        pytest.skip("the direct COPY is PostgreSQL only")
+    monkeypatch.setattr(writer, "COPY_MIN_ROWS", 1)
+    upsert_customers(db, shop, [r.Customer("c1", created_at=T0), r.Customer("c2", created_at=T0)])
+    upsert_orders(db, shop, [r.Order("o1", created_at=T0, customer_external_id="c1",
+                                     total=Decimal("5"),
+                                     lines=[r.OrderLine("1"), r.OrderLine("2")])])  # fmt: skip
+    db.commit()
+    looked_up = orders_module._lookups
+
+    def lookups_missing_stored_orders(shop_id, batch):
+        *customers_, (statement, column_, _values) = looked_up(shop_id, batch)
+        return [*customers_, (statement, column_, [])]
+
+    monkeypatch.setattr(orders_module, "_lookups", lookups_missing_stored_orders)
+    moved = r.Order("o1", created_at=T0, updated_at=T0 + timedelta(days=1),
+                    customer_external_id="c2", total=Decimal("7"),
+                    lines=[r.OrderLine("1")])  # fmt: skip
+    result = upsert_orders(db, shop, [moved])
+    db.commit()
+    assert (result.inserted, result.updated) == (0, 1)
+    figures = {
+        customer.external_id: (customer.orders_count, customer.total_spent)
+        for customer in db.scalars(select(Customer))
+    }
+    assert figures == {"c1": (0, Decimal("0.00")), "c2": (1, Decimal("7.00"))}
+    assert db.scalars(select(OrderLine.line_key)).all() == ["1"]
+    assert recompute_customer_statistics(db, shop.id) == 0
 
 
 def test_new_orders_and_lines_copied_directly_keep_their_ids_and_statistics(
