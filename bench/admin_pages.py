@@ -136,7 +136,7 @@ def live_count(url: str, customers: int, repeat: int, tmp: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--live-count", type=int, default=0, metavar="CUSTOMERS")
     parser.add_argument("--repeat", type=int, default=5)

@@ -301,7 +301,7 @@ def run(url: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data already built")

@@ -81,7 +81,7 @@ def raw_serving(emulator: dict, directory: str) -> tuple[int, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--orders", type=int, default=60_000)
