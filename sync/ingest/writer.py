@@ -414,9 +414,9 @@ def copy_new_rows(
 def assign_ids(session: Session, target: Table, rows: list[dict]) -> None:
     """Give each row an "id" from `target`'s sequence (PostgreSQL), one statement for all.
 
-    The ids come back as one comma-separated text value: as 10,000 rows of one column,
-    fetching them cost 36 ms of Python per batch (result rows built and processed one by
-    one), against about 1 ms to split and convert the text."""
+    The ids come back as one comma-separated text value rather than as one result row
+    each: 14.4 ms for 10,000 ids against 16.7 ms (best of seven, most of it nextval
+    itself)."""
     ids = session.scalar(
         text(
             "SELECT string_agg(CAST(nextval(CAST(:sequence AS regclass)) AS text), ',') "
