@@ -9,13 +9,20 @@ from tests.browser.conftest import popup, popups
 HOME = "/demo/store/"
 PRODUCT = "/demo/store/product/P0001"
 
-# Records layout shifts from the very start of the page, and the slot's box as the theme
-# laid it out (before the loader can have touched it).
+# Records layout shifts from the very start of the page (each with its time and the elements
+# that moved, so that a failure says what moved), and the slot's box as the theme laid it
+# out (before the loader can have touched it).
 WATCH_LAYOUT = """
 window.__shifts = [];
+const describe = (node) =>
+  node ? `${node.nodeName}#${node.id || ''}.${node.className || ''}` : null;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries())
-    if (!entry.hadRecentInput) window.__shifts.push(entry.value);
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    const moved = (entry.sources || []).map(
+      (s) => [describe(s.node), s.previousRect.toJSON(), s.currentRect.toJSON()]);
+    window.__shifts.push({value: entry.value, at: entry.startTime, moved});
+  }
 }).observe({type: 'layout-shift', buffered: true});
 document.addEventListener('DOMContentLoaded', () => {
   const slot = document.querySelector('[data-cible-slot]');
