@@ -106,13 +106,17 @@ def require_shop():
 
 @admin.after_request
 def protect_response(response):
-    """Personal data: never cached, never leaked through Referer, no foreign scripts."""
+    """Personal data: never cached, never leaked through Referer, no foreign scripts.
+
+    Images may come from any https address: the campaign preview shows a popup's image
+    from wherever the merchant hosts it (Referrer-Policy keeps the page's address out of
+    those requests)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Issue 7 widens frame-ancestors to the shop's own admin when pages are embedded.
     response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
+        "default-src 'self'; img-src 'self' data: https:; base-uri 'none'; form-action 'self'; "
         "frame-ancestors 'self'"
     )
     return shopify_embedded.finish_response(response)

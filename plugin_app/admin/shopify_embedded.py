@@ -195,7 +195,7 @@ def finish_response(response):
     )
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; script-src 'self' https://cdn.shopify.com; "
-        "connect-src 'self' https://*.shopify.com; img-src 'self' data: https://cdn.shopify.com; "
+        "connect-src 'self' https://*.shopify.com; img-src 'self' data: https:; "
         "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'self'; "
         f"frame-ancestors {ancestors}"
     )

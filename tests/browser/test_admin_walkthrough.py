@@ -10,6 +10,7 @@ and `store` (the demo shop behind the live server).
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -22,6 +23,11 @@ from sync.identity import sign_identity
 from sync.runs import finish_run, queue_run, record_progress, start_run
 from sync.segments.models import Segment, SegmentMember
 from sync.store import Customer, CustomerStatistics, session_factory
+
+# A 1x1 PNG, for images the tests serve themselves.
+PNG_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 LANGUAGES = {
     "en": {
@@ -322,7 +328,19 @@ def test_a_refused_save_shows_each_error_in_french_next_to_its_field(
     assert weight.get_attribute("aria-invalid") is None
     assert "{" not in page.inner_text("#save-status")
 
+    # The preview shows the image from its https address (the admin's CSP allows it); the
+    # address is answered here, as there is no network.
+    shown = []
+    page.route("https://example.com/a.png", lambda route: (
+        shown.append(route.request.url),
+        route.fulfill(status=200, content_type="image/png", body=PNG_PIXEL),
+    ))  # fmt: skip
     page.fill('#variants [data-field="image_url"]', "https://example.com/a.png")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('*')].some((e) => e.shadowRoot &&"
+        " [...e.shadowRoot.querySelectorAll('img')].some((i) => i.complete && i.naturalWidth))"
+    )
+    assert shown == ["https://example.com/a.png"]
     page.click("#campaign-save")
     page.wait_for_url(re.compile(rf"/admin/campaigns/{campaign.public_id}$"))
     admin.errors[:] = [error for error in admin.errors if "status of 422" not in error]
