@@ -340,7 +340,7 @@ def test_a_refused_save_shows_each_error_in_french_next_to_its_field(
         "() => [...document.querySelectorAll('*')].some((e) => e.shadowRoot &&"
         " [...e.shadowRoot.querySelectorAll('img')].some((i) => i.complete && i.naturalWidth))"
     )
-    assert shown == ["https://example.com/a.png"]
+    assert set(shown) == {"https://example.com/a.png"}  # once, or again per re-render
     page.click("#campaign-save")
     page.wait_for_url(re.compile(rf"/admin/campaigns/{campaign.public_id}$"))
     admin.errors[:] = [error for error in admin.errors if "status of 422" not in error]
